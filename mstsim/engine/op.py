@@ -1,0 +1,67 @@
+"""The engine's per-node operators and their registry.
+
+An operator is built once per node (precomputing maps, transposed weights
+and fan-outs), reset at the start of every batch, and stepped once per time
+step. ``step`` receives the input tensors (``Events`` or dense ``(B, n)``
+arrays) and a ledger row (int64 array, one entry per ledger column) into
+which it adds what it did.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..ir import Graph, Node
+from ..ir.errors import GraphError
+from ..ledger import COL
+from .events import Events
+
+ENGINE_OPS: dict[type, type] = {}
+
+
+def register_op(node_type: type) -> Callable[[type], type]:
+    def wrap(cls: type) -> type:
+        if node_type in ENGINE_OPS:
+            raise GraphError(f"engine operator for {node_type.__name__} registered twice")
+        ENGINE_OPS[node_type] = cls
+        return cls
+
+    return wrap
+
+
+def make_op(node: Node, graph: Graph, dtype) -> "Op":
+    cls = ENGINE_OPS.get(type(node))
+    if cls is None:
+        raise GraphError(f"node {node.name!r}: the engine cannot run {type(node).__name__} nodes")
+    return cls(node, graph, dtype)
+
+
+class Op:
+    """Base operator: knows its node, shapes and the dtype of the run."""
+
+    def __init__(self, node: Node, graph: Graph, dtype) -> None:
+        self.node = node
+        self.dtype = np.dtype(dtype)
+        self.in_shapes = graph.in_shapes(node)
+        self.in_sizes = [int(np.prod(s)) for s in self.in_shapes]
+        self.out_shape = graph.shapes[node.name]
+        self.out_size = int(np.prod(self.out_shape))
+        self.batch = 0
+
+    def reset(self, batch: int) -> None:
+        self.batch = batch
+
+    def step(self, ins: list, row: np.ndarray):
+        raise NotImplementedError
+
+    # helpers shared by operators
+    @staticmethod
+    def count_in(ins: list, row: np.ndarray) -> None:
+        row[COL["events_in"]] += sum(x.count for x in ins if isinstance(x, Events))
+
+    def dense(self, x, k: int = 0) -> np.ndarray:
+        """Input k as a dense ``(B, n)`` array (events are summed in place)."""
+        if isinstance(x, Events):
+            return x.to_dense(self.in_sizes[k], self.dtype)
+        return x
