@@ -59,7 +59,8 @@ def check_batch(graph: Graph, x: np.ndarray, dtype) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=dtype)
 
 
-def run_ann(graph: Graph, x: np.ndarray, *, dtype=np.float64, keep: bool = False):
+def run_ann(graph: Graph, x: np.ndarray, *, dtype=np.float64, keep: bool = False,
+            seed: int | None = None, sample_ids=None):
     """Evaluate ``graph`` in ANN mode on a batch.
 
     Parameters
@@ -69,6 +70,12 @@ def run_ann(graph: Graph, x: np.ndarray, *, dtype=np.float64, keep: bool = False
     dtype : float dtype of the computation
     keep : bool
         If True, return a dict of every node's output; else only the output's.
+    seed : int, optional
+        Seed of the random choices (RSM masks); forwards marked ``needs_context``
+        receive ``seed`` and ``sample_ids`` as keyword arguments.
+    sample_ids : array of int, optional
+        Global index of each sample (default ``arange(B)``), so masks do not
+        depend on how samples are batched.
     """
     graph.check_complete()
     values: dict[str, np.ndarray] = {}
@@ -80,5 +87,12 @@ def run_ann(graph: Graph, x: np.ndarray, *, dtype=np.float64, keep: bool = False
         if fn is None:
             raise GraphError(f"node {node.name!r}: no ANN form for {type(node).__name__}")
         args = [values[s] for s in node.inputs]
-        values[node.name] = fn(node, graph, *args)
+        if getattr(fn, "needs_context", False):
+            ids = np.arange(len(x)) if sample_ids is None else np.asarray(sample_ids)
+            values[node.name] = fn(node, graph, *args, seed=seed, sample_ids=ids)
+        else:
+            values[node.name] = fn(node, graph, *args)
     return values if keep else values[graph.output_node().name]
+
+
+from . import ir_ann_extra  # noqa: E402,F401  (registers the analog and attention forwards)

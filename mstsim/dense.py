@@ -27,7 +27,7 @@ def _pad_hw(x: np.ndarray, padding) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
 
 
-def conv2d(node: Conv2d, x: np.ndarray) -> np.ndarray:
+def conv2d(node: Conv2d, x: np.ndarray, *, with_bias: bool = True) -> np.ndarray:
     """Direct convolution as a sum over kernel taps of strided-slice matmuls."""
     b, cin, h, w = x.shape
     cout, cin_g, kh, kw = node.weight.shape
@@ -49,7 +49,7 @@ def conv2d(node: Conv2d, x: np.ndarray) -> np.ndarray:
                 xs = patch[:, gi * cin_g:(gi + 1) * cin_g]
                 ws = wt[gi * cout_g:(gi + 1) * cout_g, :, ky, kx]
                 y[:, gi * cout_g:(gi + 1) * cout_g] += np.einsum("oc,bchw->bohw", ws, xs, optimize=True)
-    if node.bias is not None:
+    if with_bias and node.bias is not None:
         y += node.bias.astype(x.dtype, copy=False)[None, :, None, None]
     return y
 

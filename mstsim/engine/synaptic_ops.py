@@ -90,7 +90,7 @@ class Conv2dOp(SynapticOp):
         out[:] = hwc.transpose(0, 3, 1, 2).reshape(out.shape[0], -1)
 
     def forward(self, x):
-        return dense.conv2d(self.node, x)
+        return dense.conv2d(self.node, x, with_bias=False)
 
     def broadcast_bias(self, bias):
         return np.broadcast_to(np.asarray(bias, dtype=self.dtype).reshape(-1, 1, 1), self.out_shape).reshape(-1).copy()

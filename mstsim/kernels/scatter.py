@@ -22,9 +22,11 @@ def scatter_affine(ptr, idx, val, w_t, n_in, out):
             a = val[e]
             base = lead * n_out
             row = w_t[i]
-            ob = out[b]
+            # a slice indexed from 0 lets LLVM prove the index non-negative (no
+            # wraparound select), so this loop compiles to SIMD mul+add (no FMA)
+            ob = out[b, base:base + n_out]
             for o in range(n_out):
-                ob[base + o] += a * row[o]
+                ob[o] += a * row[o]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -50,22 +52,30 @@ def scatter_conv2d(ptr, idx, val, w_t, h, w, ho, wo, sh, sw, dh, dw, pt, pl, cin
             a = val[e]
             for ky in range(kh):
                 ny = y + pt - ky * dh
-                if ny < 0 or ny % sh != 0:
+                if ny < 0:
                     continue
-                oy = ny // sh
+                oy = ny
+                if sh != 1:  # integer divisions only when strided
+                    if ny % sh != 0:
+                        continue
+                    oy = ny // sh
                 if oy >= ho:
                     continue
                 for kx in range(kw):
                     nx = x + pl - kx * dw
-                    if nx < 0 or nx % sw != 0:
+                    if nx < 0:
                         continue
-                    ox = nx // sw
+                    ox = nx
+                    if sw != 1:
+                        if nx % sw != 0:
+                            continue
+                        ox = nx // sw
                     if ox >= wo:
                         continue
                     wrow = w_t[ci, ky, kx]
-                    orow = out[b, oy, ox]
+                    orow = out[b, oy, ox, co0:co0 + cout_g]  # 0-based: SIMD, see scatter_affine
                     for c in range(cout_g):
-                        orow[co0 + c] += a * wrow[c]
+                        orow[c] += a * wrow[c]
 
 
 @nb.njit(cache=True, nogil=True)

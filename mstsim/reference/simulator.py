@@ -135,7 +135,7 @@ class ReferenceSimulator:
             return y, None
         if isinstance(node, Output):
             total += ins_v[0]
-            return total, None
+            return total.copy(), None
         raise GraphError(f"node {node.name!r}: the reference simulator has no rule for {type(node).__name__}")
 
     def _bias_flat(self, node, bias):

@@ -1,0 +1,17 @@
+"""Every package folder is listed in pyproject.toml (importers/ and datasets/ install under mstsim)."""
+import pathlib
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_every_package_is_listed():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    dirs = {"mstsim": "mstsim", "importers": "mstsim.importers", "datasets": "mstsim.datasets"}
+    found = set()
+    for top, package in dirs.items():
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / top).parts
+            found.add(".".join((package,) + rel))
+    assert found <= listed, f"add to pyproject.toml packages: {sorted(found - listed)}"
