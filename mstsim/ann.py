@@ -6,28 +6,16 @@ and MACs the reports set beside the SNN's.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from . import dense
 from .ir import IF, Add, Affine, AvgPool2d, ChannelAffine, Conv2d, Graph, Input, Mean, Output, Remap
 from .ir.errors import GraphError, UnsupportedInput
+from .registry import TypeRegistry
 
 #: node type -> function(node, graph, *inputs) -> output, on (B, *shape) arrays
-ANN_OPS: dict[type, Callable] = {}
-
-
-def register_ann(node_type: type):
-    """Register the ANN-mode forward of a node type (once per type)."""
-
-    def wrap(fn: Callable) -> Callable:
-        if node_type in ANN_OPS:
-            raise GraphError(f"ANN forward for {node_type.__name__} registered twice")
-        ANN_OPS[node_type] = fn
-        return fn
-
-    return wrap
+ANN_OPS = TypeRegistry("ANN forward")
+register_ann = ANN_OPS.register
 
 
 @register_ann(IF)
@@ -83,9 +71,7 @@ def run_ann(graph: Graph, x: np.ndarray, *, dtype=np.float64, keep: bool = False
         if isinstance(node, Input):
             values[node.name] = check_batch(graph, x, dtype)
             continue
-        fn = ANN_OPS.get(type(node))
-        if fn is None:
-            raise GraphError(f"node {node.name!r}: no ANN form for {type(node).__name__}")
+        fn = ANN_OPS.lookup(node)
         args = [values[s] for s in node.inputs]
         if getattr(fn, "needs_context", False):
             ids = np.arange(len(x)) if sample_ids is None else np.asarray(sample_ids)

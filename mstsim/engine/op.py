@@ -8,33 +8,19 @@ which it adds what it did.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from ..ir import Graph, Node
-from ..ir.errors import GraphError
+from ..registry import TypeRegistry
 from ..ledger import COL
 from .events import Events
 
-ENGINE_OPS: dict[type, type] = {}
-
-
-def register_op(node_type: type) -> Callable[[type], type]:
-    def wrap(cls: type) -> type:
-        if node_type in ENGINE_OPS:
-            raise GraphError(f"engine operator for {node_type.__name__} registered twice")
-        ENGINE_OPS[node_type] = cls
-        return cls
-
-    return wrap
+ENGINE_OPS = TypeRegistry("engine operator")
+register_op = ENGINE_OPS.register
 
 
 def make_op(node: Node, graph: Graph, dtype) -> "Op":
-    cls = ENGINE_OPS.get(type(node))
-    if cls is None:
-        raise GraphError(f"node {node.name!r}: the engine cannot run {type(node).__name__} nodes")
-    return cls(node, graph, dtype)
+    return ENGINE_OPS.lookup(node)(node, graph, dtype)
 
 
 class Op:

@@ -1,0 +1,98 @@
+"""Images from a NumPy ``.npz`` archive.
+
+Expected arrays:
+
+* ``x``: images, shape ``(N, C, H, W)`` (channels first, as the ONNX models
+  take them), dtype uint8 (0..255, scaled by 1/255) or floating point
+  already in [0, 1]. ``(N, H, W, C)`` is not accepted: transpose it first.
+* ``y``: integer labels, shape ``(N,)``, values in ``0 .. num_classes-1``.
+* ``classes`` (optional): a string array of class names; without it the
+  classes are named ``"0" .. str(max(y))``.
+
+The archive is opened with ``allow_pickle=False``: object arrays are refused.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .base import Dataset, DatasetError, require_file
+
+_LIKELY_CHANNELS = (1, 2, 3, 4)
+
+
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise DatasetError(f"{path}: expected an .npz archive, found a single .npy array")
+            missing = {"x", "y"} - set(archive.files)
+            if missing:
+                raise DatasetError(f"{path}: missing array(s) {sorted(missing)}; the archive "
+                                   f"has {sorted(archive.files)}, expected 'x', 'y' "
+                                   f"and optionally 'classes'")
+            return {k: archive[k] for k in ("x", "y", "classes") if k in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DatasetError(f"cannot read {path} as an .npz archive: {exc}") from None
+
+
+def _images(path: Path, x: np.ndarray) -> np.ndarray:
+    if x.ndim != 4:
+        raise DatasetError(f"{path}: 'x' must have shape (N, C, H, W), got {x.shape}")
+    if x.shape[1] not in _LIKELY_CHANNELS and x.shape[3] in _LIKELY_CHANNELS:
+        raise DatasetError(f"{path}: 'x' has shape {x.shape}, which looks like (N, H, W, C); "
+                           f"store it channels-first as (N, C, H, W)")
+    if x.dtype == np.uint8:
+        return (x / np.float32(255)).astype(np.float32)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise DatasetError(f"{path}: 'x' has dtype {x.dtype}; expected uint8 or float in [0, 1]")
+    x = x.astype(np.float32)
+    if x.size and not (np.isfinite(x).all() and x.min() >= 0.0 and x.max() <= 1.0):
+        raise DatasetError(f"{path}: float 'x' must be finite and within [0, 1] "
+                           f"(found {np.nanmin(x)} .. {np.nanmax(x)}); normalisation is "
+                           f"applied later by mstsim.datasets.transforms.normalize")
+    return x
+
+
+def _labels(path: Path, y: np.ndarray, n: int) -> np.ndarray:
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+        raise DatasetError(f"{path}: 'y' must be an integer array of shape ({n},), "
+                           f"got {y.dtype} {y.shape}")
+    if n and y.min() < 0:
+        raise DatasetError(f"{path}: 'y' has negative labels")
+    return y.astype(np.int64)
+
+
+class NpzDataset(Dataset):
+    """Images and labels held in memory from one ``.npz`` file."""
+
+    name = "npz"
+    kind = "image"
+
+    def __init__(self, path: Path, *, split: str = "test"):
+        arrays = _load_arrays(require_file(path, "npz file"))
+        self.path = path
+        self.images = _images(path, arrays["x"])
+        self.labels = _labels(path, arrays["y"], len(self.images))
+        top = int(self.labels.max()) + 1 if len(self.labels) else 0
+        if "classes" in arrays:
+            names = arrays["classes"]
+            if names.ndim != 1 or names.dtype.kind not in "US":
+                raise DatasetError(f"{path}: 'classes' must be a 1-D string array")
+            if len(names) < top:
+                raise DatasetError(f"{path}: 'y' has label {top - 1} but 'classes' "
+                                   f"names only {len(names)} classes")
+            classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+        else:
+            classes = [str(i) for i in range(top)]
+        super().__init__(split=split, classes=classes)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
+        i = self._check_index(index)
+        return self.images[i], int(self.labels[i])

@@ -1,0 +1,1 @@
+"""Tests of mstsim.datasets (readers, formats, preprocessing)."""
