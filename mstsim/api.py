@@ -9,7 +9,7 @@ from .ir.errors import UnsupportedInput
 
 
 def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dtype=np.float32,
-             detail: bool = False, progress=None) -> SimResult:
+             seed: int = 0, detail: bool = False, progress=None) -> SimResult:
     """Run ``graph`` as an SNN on ``inputs`` for T steps, in batches.
 
     Parameters
@@ -19,6 +19,7 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
     T : int, number of time steps
     batch_size : samples per engine batch (default: all at once)
     dtype : float32 (default) or float64
+    seed : seed of the random spike masks (with the sample index, it fixes every mask)
     detail : keep per-step ledger rows
     progress : optional callable ``progress(done, total)`` after each batch
 
@@ -33,10 +34,11 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
     batch_size = n if batch_size is None else int(batch_size)
     if batch_size < 1:
         raise UnsupportedInput(f"batch_size must be >= 1, got {batch_size}")
-    sim = Simulator(graph, dtype=dtype)
+    sim = Simulator(graph, dtype=dtype, seed=seed)
     cums, ledger = [], None
     for start in range(0, n, batch_size):
-        res = sim.run(inputs[start:start + batch_size], T, detail=detail)
+        stop = min(start + batch_size, n)
+        res = sim.run(inputs[start:stop], T, detail=detail, sample_ids=np.arange(start, stop))
         cums.append(res.cum_logits)
         if ledger is None:
             ledger = res.ledger

@@ -18,7 +18,8 @@ COLUMNS = (
     "macs",            # multiply-accumulates of dense work on analog input
     "neuron_updates",  # IF membrane updates (every neuron, every step)
     "bias_adds",       # bias / shift additions
-    "element_ops",     # other dense elementwise work (pool divisions, analog adds)
+    "element_ops",     # other dense elementwise work (pool divisions, analog adds, softmax, ...)
+    "events_dropped",  # events removed by Random Spike Masking (offered = events_in)
 )
 COL = {name: i for i, name in enumerate(COLUMNS)}
 
@@ -64,10 +65,16 @@ class Ledger:
             self.per_step += other.per_step
         self.samples += other.samples
 
-    def energy_pj(self, *, e_ac: float = E_AC_PJ, e_mac: float = E_MAC_PJ, effective: bool = False) -> float:
-        """Total energy in pJ: ``e_ac * ACs + e_mac * MACs`` (all samples)."""
+    def energy_pj(self, *, e_ac: float = E_AC_PJ, e_mac: float = E_MAC_PJ, effective: bool = False,
+                  e_element: float = 0.0) -> float:
+        """Total energy in pJ: ``e_ac * ACs + e_mac * MACs + e_element * element_ops`` (all samples).
+
+        Element operations (softmax, LayerNorm, pooling divisions, ...) are not
+        priced by default (``e_element = 0``): the 45 nm AC/MAC figures have no
+        agreed counterpart for them and MST's energy figures leave them out.
+        """
         acs = self.total("effective_acs" if effective else "acs")
-        return e_ac * acs + e_mac * self.total("macs")
+        return e_ac * acs + e_mac * self.total("macs") + e_element * self.total("element_ops")
 
     def ann_energy_pj(self, *, e_mac: float = E_MAC_PJ) -> float:
         """Energy of the ANN on the same samples: every MAC once per sample."""

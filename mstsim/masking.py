@@ -40,18 +40,30 @@ def name_hash(name: str) -> np.uint64:
     return np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little"))
 
 
-def uniform(seed: int, sample_ids, node_name: str, step: int, n: int) -> np.ndarray:
-    """``(len(sample_ids), n)`` uniforms on [0, 1), one per sample and element."""
+def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    samples = np.asarray(sample_ids, dtype=np.uint64).reshape(-1, 1)
+    return int(seed)
+
+
+def uniform_at(seed: int, samples, node_name: str, step: int, elements) -> np.ndarray:
+    """Uniforms on [0, 1) for broadcast arrays of sample ids and element indices."""
+    seed = _check_seed(seed)
+    samples = np.asarray(samples, dtype=np.uint64)
+    elements = np.asarray(elements, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        h = mix64(np.uint64(int(seed) % 2**64))
+        h = mix64(np.uint64(seed % 2**64))
         h = mix64(h ^ samples)
         h = mix64(h ^ name_hash(node_name))
         h = mix64(h ^ np.uint64(int(step) % 2**64))
-        h = mix64(h ^ np.arange(n, dtype=np.uint64)[None, :])
+        h = mix64(h ^ elements)
     return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def uniform(seed: int, sample_ids, node_name: str, step: int, n: int) -> np.ndarray:
+    """``(len(sample_ids), n)`` uniforms on [0, 1), one per sample and element."""
+    samples = np.asarray(sample_ids, dtype=np.uint64).reshape(-1, 1)
+    return uniform_at(seed, samples, node_name, step, np.arange(n, dtype=np.uint64)[None, :])
 
 
 def keep_mask(seed: int, sample_ids, node_name: str, step: int, n: int, ratio: float) -> np.ndarray:

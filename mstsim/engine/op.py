@@ -23,8 +23,17 @@ def make_op(node: Node, graph: Graph, dtype) -> "Op":
     return ENGINE_OPS.lookup(node)(node, graph, dtype)
 
 
+class RunContext:
+    """What every operator may read during a run: seed, global sample ids, current step."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = int(seed)
+        self.sample_ids = np.zeros(0, dtype=np.int64)
+        self.t = 0
+
+
 class Op:
-    """Base operator: knows its node, shapes and the dtype of the run."""
+    """Base operator: knows its node, shapes, the dtype and the run context."""
 
     def __init__(self, node: Node, graph: Graph, dtype) -> None:
         self.node = node
@@ -34,6 +43,7 @@ class Op:
         self.out_shape = graph.shapes[node.name]
         self.out_size = int(np.prod(self.out_shape))
         self.batch = 0
+        self.ctx = RunContext()
 
     def reset(self, batch: int) -> None:
         self.batch = batch

@@ -10,9 +10,9 @@ from ..ann import check_batch
 from ..ir import EVENT, Graph
 from ..ir.errors import UnsupportedInput
 from ..ledger import Ledger
-from . import neuron_ops, structure_ops, synaptic_ops  # noqa: F401  (register the operators)
+from . import analog_ops, attention_ops, neuron_ops, structure_ops, synaptic_ops  # noqa: F401  (register operators)
 from .events import Events
-from .op import make_op
+from .op import RunContext, make_op
 
 def ann_macs_of(op) -> int:
     """The ANN's MACs of a node for one sample: its synapse count (0 if not synaptic)."""
@@ -49,11 +49,14 @@ class Simulator:
     dtype : float dtype of membranes and accumulators (float32 by default).
     """
 
-    def __init__(self, graph: Graph, *, dtype=np.float32) -> None:
+    def __init__(self, graph: Graph, *, dtype=np.float32, seed: int = 0) -> None:
         graph.check_complete()
         self.graph = graph
         self.dtype = np.dtype(dtype)
+        self.ctx = RunContext(seed)
         self.ops = [make_op(node, graph, self.dtype) for node in graph]
+        for op in self.ops:
+            op.ctx = self.ctx
         self.input_op = next(op for op in self.ops if op.node is graph.input_node())
         self.output_name = graph.output_node().name
         self.stream = graph.kinds[graph.input_node().name] == EVENT
@@ -80,7 +83,7 @@ class Simulator:
             raise UnsupportedInput(f"event input {inp.name!r}: counts must be non-negative integers")
         return x
 
-    def run(self, x, T: int, *, detail: bool = False,
+    def run(self, x, T: int, *, detail: bool = False, sample_ids=None,
             on_step: Callable[[int, dict], None] | None = None) -> SimResult:
         """Simulate one batch for T steps.
 
@@ -92,6 +95,8 @@ class Simulator:
             counts; step t receives ``x[:, t]`` as unit events, nothing after
             the stream ends.
         T : number of steps (>= 1).
+        sample_ids : global index of each sample (default 0..B-1); random spike
+            masks depend on it, not on the position in the batch.
         detail : keep per-step ledger rows.
         on_step : called as ``on_step(t, values)`` after each step with every
             node's output tensor (for recording and tests).
@@ -101,6 +106,10 @@ class Simulator:
         T = int(T)
         x = self._check(x)
         batch = x.shape[0]
+        ids = np.arange(batch) if sample_ids is None else np.asarray(sample_ids, dtype=np.int64).reshape(-1)
+        if ids.shape[0] != batch:
+            raise UnsupportedInput(f"{ids.shape[0]} sample ids for a batch of {batch}")
+        self.ctx.sample_ids = ids
         names = [op.node.name for op in self.ops]
         ledger = Ledger.empty(names, [self.graph.kinds[n] for n in names], self.ann_macs(), T, detail)
         ledger.samples = batch
@@ -110,6 +119,7 @@ class Simulator:
         cum = np.zeros((T, batch, out_size), dtype=self.dtype)
         rows = np.zeros((len(self.ops), ledger.totals.shape[1]), dtype=np.int64)
         for t in range(T):
+            self.ctx.t = t
             self.input_op.current = self._step_input(x, t)
             values: dict[str, object] = {}
             rows[:] = 0

@@ -61,28 +61,34 @@ class AddOp(Op):
         return out
 
 
+def invert_map(src: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of a gather map's inverse: the outputs reading each of ``total`` inputs."""
+    keep = src >= 0
+    order = np.argsort(src[keep], kind="stable")
+    targets = np.nonzero(keep)[0][order]
+    inv_ptr = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src[keep], minlength=total), out=inv_ptr[1:])
+    return inv_ptr, np.ascontiguousarray(targets.astype(np.int64))
+
+
+def remap_batch(ev: Events, offset: int, inv_ptr: np.ndarray, inv_tgt: np.ndarray) -> Events:
+    return Events(*remap_events(ev.ptr, ev.idx, ev.val, offset, inv_ptr, inv_tgt))
+
+
 @register_op(Remap)
 class RemapOp(Op):
     """Moves events along the inverted gather map; densifies only for analog output."""
 
     def __init__(self, node, graph, dtype) -> None:
         super().__init__(node, graph, dtype)
-        total = sum(self.in_sizes)
-        src = node.src
-        keep = src >= 0
-        order = np.argsort(src[keep], kind="stable")
-        targets = np.nonzero(keep)[0][order]
-        self.inv_ptr = np.zeros(total + 1, dtype=np.int64)
-        np.cumsum(np.bincount(src[keep], minlength=total), out=self.inv_ptr[1:])
-        self.inv_tgt = np.ascontiguousarray(targets.astype(np.int64))
+        self.inv_ptr, self.inv_tgt = invert_map(node.src, sum(self.in_sizes))
         self.offsets = np.concatenate([[0], np.cumsum(self.in_sizes)[:-1]]).astype(np.int64)
         self.all_events = graph.kinds[node.name] == "event"
 
     def step(self, ins, row):
         self.count_in(ins, row)
         if self.all_events:
-            parts = [Events(*remap_events(x.ptr, x.idx, x.val, off, self.inv_ptr, self.inv_tgt))
-                     for x, off in zip(ins, self.offsets)]
+            parts = [remap_batch(x, off, self.inv_ptr, self.inv_tgt) for x, off in zip(ins, self.offsets)]
             out = merge(parts, ins[0].batch)
             row[COL["events_out"]] += out.count
             return out

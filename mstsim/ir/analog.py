@@ -31,6 +31,7 @@ ELEMENTWISE: dict[str, tuple[Callable, int, bool]] = {
     "greater": (lambda a, b: (a > b).astype(a.dtype), 2, False),
     "less": (lambda a, b: (a < b).astype(a.dtype), 2, False),
     "where": (lambda c, a, b: np.where(c != 0, a, b), 3, False),
+    "clip": (lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), 3, False),
     "relu": (lambda x: np.maximum(x, 0), 1, False), "erf": (_erf, 1, False),
     "floor": (np.floor, 1, False), "round": (np.round, 1, False),  # ONNX Round: half to even, as NumPy
     "sqrt": (np.sqrt, 1, False), "exp": (np.exp, 1, False), "tanh": (np.tanh, 1, False),
@@ -46,7 +47,7 @@ class Elementwise(Node):
     ``operands[i]`` is either an int (index into ``inputs``) or a constant
     array (relative position bias, shift mask, attention scale, ...). ``f``
     is ``ELEMENTWISE[op]``: add, sub, mul, div, pow, max, min, equal, greater,
-    less, where (``where(a_0 != 0, a_1, a_2)``), relu, erf, floor, round,
+    less, where (``where(a_0 != 0, a_1, a_2)``), clip (``min(max(a_0, a_1), a_2)``), relu, erf, floor, round,
     sqrt, exp, tanh, neg, abs, reciprocal, trunc, ne0. Shapes are per sample;
     constants broadcast against the per-sample shape.
 

@@ -13,6 +13,9 @@ import numpy as np
 from ..ir import IF, Add, AvgPool2d, ChannelAffine, Graph, Input, Mean, Output, Remap
 from ..ir.errors import GraphError
 from ..ledger import COL, COLUMNS, Ledger
+from ..ir.analog import Elementwise, Gelu, LayerNorm, MaxPool2d, Softmax
+from ..ir.attention import Mask, MatMul
+from . import attention
 from .connections import BUILDERS
 
 
@@ -23,9 +26,10 @@ class ReferenceSimulator:
     every node's per-step dense values, event counts and IF potentials.
     """
 
-    def __init__(self, graph: Graph, *, dtype=np.float64) -> None:
+    def __init__(self, graph: Graph, *, dtype=np.float64, seed: int = 0) -> None:
         graph.check_complete()
         self.graph = graph
+        self.seed = seed
         self.dtype = np.dtype(dtype)
         self.conn = {}
         for node in graph:
@@ -35,11 +39,12 @@ class ReferenceSimulator:
                 self.conn[node.name] = (weights.astype(self.dtype), present.astype(np.int64),
                                         (present & (weights != 0)).astype(np.int64))
 
-    def run(self, x, T: int):
+    def run(self, x, T: int, *, sample_ids=None):
         g = self.graph
         inp = g.input_node()
         x = np.asarray(x)
         batch = x.shape[0]
+        self.sample_ids = np.arange(batch) if sample_ids is None else np.asarray(sample_ids)
         names = [n.name for n in g]
         ann_macs = [int(self.conn[n][1].sum()) if n in self.conn else 0 for n in names]
         ledger = Ledger.empty(names, [g.kinds[n] for n in names], ann_macs, T, detail=True)
@@ -66,7 +71,7 @@ class ReferenceSimulator:
                 ins_v = [vals[s] for s in node.inputs]
                 ins_c = [cnts[s] for s in node.inputs]
                 row[COL["events_in"]] += sum(int(c.sum()) for c in ins_c if c is not None)
-                v, c = self._node(node, ins_v, ins_c, row, potentials, total)
+                v, c = self._node(node, ins_v, ins_c, row, potentials, total, t)
                 vals[node.name], cnts[node.name] = v, c
             ledger.per_step[t] = rows
             ledger.totals += rows
@@ -77,8 +82,14 @@ class ReferenceSimulator:
         out_shape = g.shapes[g.output_node().name]
         return np.stack(cum).reshape((T, batch) + out_shape), ledger, record
 
-    def _node(self, node, ins_v, ins_c, row, potentials, total):
+    def _node(self, node, ins_v, ins_c, row, potentials, total, t):
         batch = ins_v[0].shape[0]
+        if isinstance(node, MatMul):
+            return attention.matmul(node, self.graph, ins_v, ins_c, row)
+        if isinstance(node, Mask):
+            return attention.mask(node, self.graph, ins_v, ins_c, row, self.seed, self.sample_ids, t)
+        if isinstance(node, (Elementwise, Softmax, LayerNorm, Gelu, MaxPool2d)):
+            return attention.analog(node, self.graph, ins_v, ins_c, row)
         if node.name in self.conn:
             weights, present, effective = self.conn[node.name]
             x, c = ins_v[0], ins_c[0]

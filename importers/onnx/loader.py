@@ -1,0 +1,110 @@
+"""Load, check and shape-annotate an ONNX model.
+
+External data is only read from inside the model's own folder, the model
+must pass ``onnx.checker`` with ``full_check``, dynamic dimensions are
+bound from ``input_shape`` and shapes are inferred with data propagation.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import onnx
+from onnx import external_data_helper, shape_inference
+
+from .errors import MalformedModel, UnsafeExternalData, UnsupportedUse
+
+
+def _check_external_paths(model: onnx.ModelProto, folder: Path, source: str) -> None:
+    root = folder.resolve()
+    for tensor in external_data_helper._get_all_tensors(model):
+        if not external_data_helper.uses_external_data(tensor):
+            continue
+        info = {e.key: e.value for e in tensor.external_data}
+        target = (root / info.get("location", "")).resolve()
+        if os.path.isabs(info.get("location", "")) or root not in target.parents:
+            raise UnsafeExternalData(
+                f"{source}: tensor {tensor.name!r} stores its data at {info.get('location')!r}, "
+                f"outside the model's folder {str(root)!r}; refusing to read it")
+
+
+def load_model(path_or_model) -> tuple[onnx.ModelProto, str]:
+    """Read and check a model.
+
+    Parameters
+    ----------
+    path_or_model : str, Path or onnx.ModelProto
+
+    Returns
+    -------
+    (model, source) : the checked model and a name for messages (its path).
+    """
+    if isinstance(path_or_model, onnx.ModelProto):
+        model, source = path_or_model, "<in-memory model>"
+    else:
+        path = Path(path_or_model)
+        source = str(path)
+        if not path.is_file():
+            raise MalformedModel(f"{source}: no such file")
+        try:
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as exc:  # protobuf DecodeError and friends
+            raise MalformedModel(f"{source}: not a readable ONNX model ({type(exc).__name__}: "
+                                 f"{str(exc)[:200] or 'cannot parse'})") from None
+        _check_external_paths(model, path.parent, source)
+        try:
+            external_data_helper.load_external_data_for_model(model, str(path.parent))
+        except Exception as exc:
+            raise MalformedModel(f"{source}: cannot read external data ({exc})") from None
+    if not model.graph.node:
+        raise MalformedModel(f"{source}: the model has no nodes (empty or truncated file?)")
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as exc:
+        raise MalformedModel(f"{source}: fails the ONNX checker: {str(exc).strip()[:500]}") from None
+    return model, source
+
+
+def bind_input_shape(model: onnx.ModelProto, input_shape, source: str) -> tuple[int, ...]:
+    """Fix the graph input's dimensions; return its full shape (batch first).
+
+    ``input_shape`` may be the full shape or the per-sample shape (then a
+    dynamic batch is bound to 2 and a fixed one is kept).
+    """
+    inputs = graph_inputs(model)
+    if len(inputs) != 1:
+        raise UnsupportedUse(f"{source}: the model must have exactly one input, it has "
+                             f"{[i.name for i in inputs]}")
+    dims = inputs[0].type.tensor_type.shape.dim
+    if input_shape is not None:
+        want = [int(n) for n in input_shape]
+        if len(want) == len(dims) - 1:
+            batch = dims[0].dim_value if dims[0].HasField("dim_value") else 2
+            want = [batch] + want
+        if len(want) != len(dims):
+            raise UnsupportedUse(f"{source}: input_shape {tuple(input_shape)} does not fit input "
+                                 f"{inputs[0].name!r} of rank {len(dims)}")
+        for d, n in zip(dims, want):
+            if d.HasField("dim_value") and d.dim_value != n:
+                raise UnsupportedUse(f"{source}: input_shape {tuple(want)} conflicts with the fixed "
+                                     f"input shape {[x.dim_value or x.dim_param for x in dims]}")
+            d.Clear()
+            d.dim_value = n
+    unknown = [d.dim_param or "?" for d in dims if not d.HasField("dim_value")]
+    if unknown:
+        raise UnsupportedUse(f"{source}: input {inputs[0].name!r} has dynamic dimensions {unknown}; "
+                             "pass input_shape= to bind them")
+    return tuple(d.dim_value for d in dims)
+
+
+def graph_inputs(model: onnx.ModelProto) -> list:
+    inits = {t.name for t in model.graph.initializer}
+    return [i for i in model.graph.input if i.name not in inits]
+
+
+def infer_shapes(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
+    """Shape inference with data propagation (strict: errors are reported)."""
+    try:
+        return shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    except Exception as exc:
+        raise MalformedModel(f"{source}: shape inference failed: {str(exc).strip()[:500]}") from None

@@ -1,0 +1,128 @@
+"""Fuse QCFS chains ``lam * clip(floor(x * L / lam + 1/2) / L, 0, 1)`` into one IF.
+
+Exporters emit many equivalent chains (Div or Mul by the reciprocal, clip
+before or after the floor, Clip or Max/Min or Relu, operands either side),
+so the matcher does not enumerate forms. Around each Floor it collects the
+path of scalar elementwise ops (one dynamic input, scalar constants, single
+consumer), evaluates candidate sub-chains on probe points in float64, and
+accepts the longest one that equals a QCFS function: lam is its saturation
+value, L its number of steps, and it must agree with QCFS(lam, L) on a
+dense grid and just either side of every threshold.
+"""
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+
+from ..registry import MSTSIM_DOMAIN
+from .view import OnnxView
+
+_MAX_SIDE = 8  # scalar ops looked at on each side of the Floor
+
+
+def _scalar_fn(view: OnnxView, node):
+    """The node as a float64 function of its one dynamic input, or None."""
+    dyn = view.dynamic_inputs(node)
+    if len(dyn) != 1 or node.domain not in ("", "ai.onnx"):
+        return None
+    consts = [i for i in node.input if i and i != dyn[0]]
+    vals = [view.scalar(c) for c in consts]
+    if any(v is None for v in vals):
+        return None
+    op, first = node.op_type, node.input[0] == dyn[0]
+    c = vals[0] if vals else None
+    if op in ("Add", "Mul", "Max", "Min") and c is not None:
+        f = {"Add": np.add, "Mul": np.multiply, "Max": np.maximum, "Min": np.minimum}[op]
+        return lambda x: f(x, c)
+    if op == "Sub" and c is not None:
+        return (lambda x: x - c) if first else (lambda x: c - x)
+    if op == "Div" and c is not None:
+        return (lambda x: x / c) if first else (lambda x: c / x)
+    if op == "Clip":
+        a = view.attrs(node)  # bounds are attributes before opset 11, optional inputs after
+        lo, hi = a.get("min", -np.inf), a.get("max", np.inf)
+        if len(node.input) > 1 and node.input[1]:
+            lo = view.scalar(node.input[1])
+        if len(node.input) > 2 and node.input[2]:
+            hi = view.scalar(node.input[2])
+        return lambda x: np.clip(x, lo, hi)
+    if op == "Relu":
+        return lambda x: np.maximum(x, 0)
+    if op == "Identity" or (op == "Cast" and view.attrs(node).get("to") in (1, 10, 11, 16)):
+        return lambda x: x
+    if op == "Floor":
+        return np.floor
+    return None
+
+
+def _qcfs(x, lam, levels):
+    return lam * np.clip(np.floor(x * levels / lam + 0.5) / levels, 0, 1)
+
+
+def match_qcfs(fns) -> tuple[float, int] | None:
+    """(lam, L) if the composed function equals a QCFS, else None."""
+    def g(x):
+        with np.errstate(all="ignore"):
+            for f in fns:
+                x = f(np.asarray(x, dtype=np.float64))
+        return x
+
+    lam = float(g(np.array([1e30]))[0])
+    if not (np.isfinite(lam) and lam > 0) or g(np.array([-1e30]))[0] != 0:
+        return None
+    xs = lam * np.linspace(-0.5, 1.5, 40001)
+    ys = g(xs)
+    levels = len(np.unique(ys)) - 1
+    if levels < 1 or levels > 4096:
+        return None
+    thresholds = lam * (np.arange(1, levels + 1) - 0.5) / levels
+    near = np.min(np.abs(xs[:, None] - thresholds[None, :]), axis=1) < 1e-6 * lam
+    if not np.allclose(ys[~near], _qcfs(xs[~near], lam, levels), rtol=1e-6, atol=1e-9 * lam):
+        return None
+    probe = np.concatenate([thresholds * (1 - 1e-5), thresholds * (1 + 1e-5)])
+    if not np.allclose(g(probe), _qcfs(probe, lam, levels), rtol=1e-6, atol=1e-9 * lam):
+        return None
+    return lam, levels
+
+
+def _chain_back(view, floor):
+    out, name = [], floor.input[0]
+    while len(out) < _MAX_SIDE and name in view.producer:
+        node = view.producer[name]
+        if _scalar_fn(view, node) is None or node.op_type == "Floor" or view.only_consumer(node.output[0]) is None:
+            break
+        out.append(node)
+        name = view.dynamic_inputs(node)[0]
+    return out
+
+
+def _chain_forward(view, floor):
+    out, node = [], floor
+    while len(out) < _MAX_SIDE:
+        nxt = view.only_consumer(node.output[0])
+        if nxt is None or nxt.op_type == "Floor" or _scalar_fn(view, nxt) is None:
+            break
+        out.append(nxt)
+        node = nxt
+    return out
+
+
+def fuse_qcfs(view: OnnxView, shapes: dict) -> int:
+    """Replace every QCFS chain by one ``ai.mstsim::QCFS(theta, levels)``; return the count."""
+    count = 0
+    for floor in [n for n in view.nodes if n.op_type == "Floor"]:
+        back, fwd = _chain_back(view, floor), _chain_forward(view, floor)
+        combos = sorted(((i, j) for i in range(len(back) + 1) for j in range(len(fwd) + 1)),
+                        key=lambda ij: -(ij[0] + ij[1]))
+        for i, j in combos:
+            chain = back[:i][::-1] + [floor] + fwd[:j]
+            found = match_qcfs([_scalar_fn(view, n) for n in chain])
+            if found is None:
+                continue
+            x = view.dynamic_inputs(chain[0])[0]
+            new = helper.make_node("QCFS", [x], [chain[-1].output[0]], name=chain[-1].name or chain[0].name,
+                                   domain=MSTSIM_DOMAIN, theta=found[0], levels=found[1])
+            view.replace(chain, new)
+            count += 1
+            break
+    return count

@@ -1,0 +1,65 @@
+"""A small spiking self-attention block with MST's structure, built directly in the IR.
+
+tokens -> IF -> qkv Linear -> q, k, v IFs -> RSM on q and k -> q k^T * scale
+-> IF -> RSM -> + bias (-> softmax) -> P v -> IF -> proj Linear -> IF -> + shortcut
+-> IF -> mean over tokens -> head. With ``softmax=False`` the scores go on
+unnormalised (bias add only) so that every value stays dyadic and the engine
+must match the oracle bit for bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mstsim.ir import IF, Add, Affine, Graph, Input, Mean, Output, remaps
+from mstsim.ir.analog import Elementwise, Softmax
+from mstsim.ir.attention import Mask, MatMul
+
+
+def dyadic(rng, shape, scale=8.0, lo=-4, hi=4):
+    return rng.integers(lo, hi + 1, size=shape) / scale
+
+
+def attention_block(seed: int, *, tokens=6, heads=2, head_dim=3, ratio=0.5, softmax=True,
+                    classes=4, mask_v=False) -> Graph:
+    rng = np.random.default_rng(seed)
+    n, h, d = tokens, heads, head_dim
+    c = h * d
+    g = Graph()
+    g.add(Input("x", shape=(n, c)))
+    g.add(IF("x_if", ("x",), theta=0.5, levels=8))
+    g.add(Affine("qkv", ("x_if",), weight=dyadic(rng, (3 * c, c)), bias=dyadic(rng, (3 * c,))))
+    # (n, 3c) -> (3, h, n, d): the split and head transpose as one remap per operand
+    g.add(remaps.reshape("qkv_r", "qkv", (n, 3 * c), (n, 3, h, d)))
+    g.add(remaps.transpose("qkv_t", "qkv_r", (n, 3, h, d), (1, 2, 0, 3)))
+    for i, name in enumerate("qkv"):
+        g.add(remaps.gather(f"{name}_sel", "qkv_t", (3, h, n, d), [i], 0))
+        g.add(remaps.reshape(f"{name}_in", f"{name}_sel", (1, h, n, d), (h, n, d)))
+        g.add(IF(f"{name}_if", (f"{name}_in",), theta=float(rng.choice([0.25, 0.5])), levels=8))
+    g.add(Mask("q_rsm", ("q_if",), ratio=ratio, site="q"))
+    g.add(Mask("k_rsm", ("k_if",), ratio=ratio, site="k"))
+    v = "v_if"
+    if mask_v:
+        v = g.add(Mask("v_rsm", ("v_if",), ratio=ratio, site="v"))
+    g.add(remaps.transpose("k_t", "k_rsm", (h, n, d), (0, 2, 1)))
+    g.add(MatMul("scores", ("q_rsm", "k_t")))
+    g.add(Elementwise("scale", ("scores",), op="mul", operands=(0, np.array(0.5))))
+    g.add(IF("attn_if", ("scale",), theta=0.125, levels=8))
+    g.add(Mask("attn_rsm", ("attn_if",), ratio=ratio, site="attn"))
+    g.add(Elementwise("bias", ("attn_rsm",), op="add", operands=(0, dyadic(rng, (h, n, n), 16.0)), ))
+    probs = g.add(Softmax("softmax", ("bias",), axis=-1)) if softmax else "bias"
+    g.add(MatMul("pv", (probs, v)))
+    g.add(IF("pv_if", ("pv",), theta=0.25, levels=8))
+    g.add(remaps.transpose("pv_t", "pv_if", (h, n, d), (1, 0, 2)))
+    g.add(remaps.reshape("pv_r", "pv_t", (n, h, d), (n, c)))
+    g.add(Affine("proj", ("pv_r",), weight=dyadic(rng, (c, c))))
+    g.add(IF("proj_if", ("proj",), theta=0.5, levels=8))
+    g.add(Add("shortcut", ("proj_if", "x_if")))
+    g.add(IF("res_if", ("shortcut",), theta=0.5, levels=8))
+    g.add(Mean("pool", ("res_if",), axes=(0,)))
+    g.add(Affine("head", ("pool",), weight=dyadic(rng, (classes, c)), bias=dyadic(rng, (classes,))))
+    g.add(Output("logits", ("head",)))
+    return g
+
+
+def token_inputs(seed: int, batch: int, tokens=6, channels=6) -> np.ndarray:
+    return np.random.default_rng(seed).integers(-8, 17, size=(batch, tokens, channels)) / 8.0
