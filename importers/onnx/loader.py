@@ -69,7 +69,8 @@ def bind_input_shape(model: onnx.ModelProto, input_shape, source: str) -> tuple[
     """Fix the graph input's dimensions; return its full shape (batch first).
 
     ``input_shape`` may be the full shape or the per-sample shape (then a
-    dynamic batch is bound to 2 and a fixed one is kept).
+    dynamic batch is bound to 2 and a fixed one is kept). A dynamic batch
+    axis is bound to 2 without ``input_shape`` too; other dynamic axes need it.
     """
     inputs = graph_inputs(model)
     if len(inputs) != 1:
@@ -90,6 +91,10 @@ def bind_input_shape(model: onnx.ModelProto, input_shape, source: str) -> tuple[
                                      f"input shape {[x.dim_value or x.dim_param for x in dims]}")
             d.Clear()
             d.dim_value = n
+    # a dynamic batch alone needs no help: batching is mstsim's own, the graph is per sample
+    if dims and not dims[0].HasField("dim_value") and all(d.HasField("dim_value") for d in dims[1:]):
+        dims[0].Clear()
+        dims[0].dim_value = 2
     unknown = [d.dim_param or "?" for d in dims if not d.HasField("dim_value")]
     if unknown:
         raise UnsupportedUse(f"{source}: input {inputs[0].name!r} has dynamic dimensions {unknown}; "

@@ -1,25 +1,35 @@
 """The imported network: the IR graph plus where every node came from."""
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from mstsim import ann
-from mstsim.ir import IF, Affine, Conv2d, Graph
+from mstsim.api import simulate
+from mstsim.engine.fanout import fanout_of
+from mstsim.ir import IF, Graph
 from mstsim.ir.attention import Mask, MatMul
+from mstsim.ir.errors import GraphError
+from mstsim.rsm import configure_rsm
 
 
 def ann_macs(graph: Graph, node) -> int:
-    """Multiply-accumulates of a synaptic node in ANN mode (0 for the others)."""
-    out = int(np.prod(graph.shapes[node.name]))
-    if isinstance(node, Affine):
-        return out * node.weight.shape[1]
-    if isinstance(node, Conv2d):
-        return out * int(np.prod(node.weight.shape[1:]))
+    """Multiply-accumulates of a node in ANN mode: its synapse count (docs/accounting.md), 0 if none."""
     if isinstance(node, MatMul):
-        return out * graph.shapes[node.inputs[0]][-1]
-    return 0
+        return int(np.prod(graph.shapes[node.name])) * graph.shapes[node.inputs[0]][-1]
+    fan = fanout_of(node, graph.shapes[node.inputs[0]], graph.shapes[node.name]) if node.inputs else None
+    return 0 if fan is None else int(fan[0].sum())
+
+
+def rsm_settings(rsm) -> tuple[float, object] | None:
+    """Normalise the ``rsm`` argument: None, a ratio, or ``{"ratio": p, "sites": ...}``."""
+    if rsm is None:
+        return None
+    if isinstance(rsm, dict):
+        unknown = set(rsm) - {"ratio", "sites"}
+        if unknown or "ratio" not in rsm:
+            raise GraphError(f"rsm must be a ratio or {{'ratio': p, 'sites': ...}}, got keys {sorted(rsm)}")
+        return float(rsm["ratio"]), rsm.get("sites", "attention")
+    return float(rsm), "attention"
 
 
 class Network:
@@ -67,11 +77,27 @@ class Network:
     def input_shape(self) -> tuple[int, ...]:
         return self.graph.input_node().shape
 
+    def configured(self, rsm=None) -> Graph:
+        """The graph with Random Spike Masking set as ``rsm`` asks (None: as exported)."""
+        settings = rsm_settings(rsm)
+        return self.graph if settings is None else configure_rsm(self.graph, *settings)
+
+    def simulate(self, inputs, *, T: int, rsm=None, seed: int = 0, dtype=np.float32,
+                 batch_size: int | None = None, detail: bool = False, progress=None):
+        """Run as a spiking network for T steps (see :func:`mstsim.simulate`).
+
+        ``rsm`` is None (the exported masks as they are), a ratio (on the
+        ``attention`` sites: q, k and scores) or ``{"ratio": p, "sites": s}``
+        with s in ``attention``, ``mlp``, ``all``, ``exported``, an fnmatch
+        pattern or a list of IF names. ``seed`` fixes every mask together with
+        each sample's index.
+        """
+        return simulate(self.configured(rsm), inputs, T=T, seed=seed, dtype=dtype, batch_size=batch_size,
+                        detail=detail, progress=progress)
+
     def with_mask_ratio(self, ratio: float | None) -> Graph:
         """The graph with every Mask's ratio set to ``ratio`` (None: unchanged)."""
-        if ratio is None:
-            return self.graph
-        return Graph(dataclasses.replace(n, ratio=ratio) if isinstance(n, Mask) else n for n in self.graph)
+        return self.graph if ratio is None else configure_rsm(self.graph, ratio, "exported")
 
     def run_ann(self, x, *, dtype=np.float64, keep: bool = False, seed: int | None = None,
                 sample_ids=None, mask_ratio: float | None = None):

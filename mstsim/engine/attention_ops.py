@@ -28,6 +28,7 @@ class MatMulOp(Op):
         self.m, self.n = out[-2], out[-1]
         self.k = self.in_shapes[0][-1]
         self.n_lead = int(np.prod(self.lead))
+        self.synapses = self.n_lead * self.m * self.k * self.n  # the ANN's MACs per sample
         self.expand = [self._expansion(shape, full) for shape, full in
                        zip(self.in_shapes, [self.lead + (self.m, self.k), self.lead + (self.k, self.n)])]
 

@@ -16,6 +16,13 @@ from ..ledger import COL
 from ..masking import keep_mask
 
 
+def ann_macs(graph, node) -> int:
+    """A MatMul's MACs in the ANN: one per (i, d, j) triple of every leading index."""
+    if not isinstance(node, MatMul):
+        return 0
+    return int(np.prod(graph.shapes[node.name])) * graph.shapes[node.inputs[0]][-1]
+
+
 def matmul(node: MatMul, graph, ins_v, ins_c, row):
     a_shape, b_shape = (graph.shapes[s] for s in node.inputs)
     batch = ins_v[0].shape[0]

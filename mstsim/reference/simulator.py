@@ -46,7 +46,7 @@ class ReferenceSimulator:
         batch = x.shape[0]
         self.sample_ids = np.arange(batch) if sample_ids is None else np.asarray(sample_ids)
         names = [n.name for n in g]
-        ann_macs = [int(self.conn[n][1].sum()) if n in self.conn else 0 for n in names]
+        ann_macs = [int(self.conn[n][1].sum()) if n in self.conn else attention.ann_macs(g, g[n]) for n in names]
         ledger = Ledger.empty(names, [g.kinds[n] for n in names], ann_macs, T, detail=True)
         ledger.samples = batch
         potentials = {n.name: np.full((batch, int(np.prod(g.shapes[n.name]))), n.v_init, dtype=self.dtype)
