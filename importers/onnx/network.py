@@ -20,6 +20,17 @@ def ann_macs(graph: Graph, node) -> int:
     return 0 if fan is None else int(fan[0].sum())
 
 
+def fan_out(graph: Graph, node) -> str:
+    """Synapses per input event: one number, or the range over input elements (borders)."""
+    if isinstance(node, MatMul):
+        return "per coincidence"
+    fan = fanout_of(node, graph.shapes[node.inputs[0]], graph.shapes[node.name]) if node.inputs else None
+    if fan is None:
+        return ""
+    lo, hi = int(fan[0].min()), int(fan[0].max())
+    return str(hi) if lo == hi else f"{lo}-{hi}"
+
+
 def rsm_settings(rsm) -> tuple[float, object] | None:
     """Normalise the ``rsm`` argument: None, a ratio, or ``{"ratio": p, "sites": ...}``."""
     if rsm is None:
@@ -110,7 +121,8 @@ class Network:
                            sample_ids=sample_ids)
 
     def inspect(self) -> str:
-        """A table of the graph: node, op, kind, shape, IF theta and L, fan-out, ANN MACs, warnings."""
+        """A table of the graph: node, op, kind, shape, IF theta and L, fan-out (synapses per input
+        event, docs/accounting.md), ANN MACs, warnings (ops that are not spike-equivalent, masks)."""
         g = self.graph
         head = ("node", "op", "kind", "shape", "theta", "L", "fan-out", "ANN MACs", "warning")
         rows = []
@@ -123,7 +135,7 @@ class Network:
             rows.append((n.name, type(n).__name__ + (f":{op}" if op else ""), g.kinds[n.name],
                          "x".join(map(str, g.shapes[n.name])) or "()",
                          f"{n.theta:.6g}" if is_if else "", str(n.levels) if is_if else "",
-                         str(len(g.consumers[n.name])), f"{ann_macs(g, n):,}" if ann_macs(g, n) else "", warn))
+                         fan_out(g, n), f"{ann_macs(g, n):,}" if ann_macs(g, n) else "", warn))
         widths = [min(max(len(r[i]) for r in rows + [head]), 48) for i in range(len(head))]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]

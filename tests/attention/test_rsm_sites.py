@@ -68,3 +68,11 @@ def test_cli_mask_options(capsys):
     assert code == 0 and "RSM ratio 0.5 on 'attention' sites" in out and "events_dropped" in out
     assert main(["run", str(FIXTURES / "vgg_torchscript.onnx"), "--mask-ratio", "0.5", "--T", "2"]) == 2
     assert "no 'attention' mask sites" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("file", ["vgg_torchscript.onnx", "resnet_dynamo.onnx", "vit_dynamo.onnx",
+                                  "mst_mask75_dynamo.onnx"])
+def test_cli_inspect_runs_on_fixtures(file, capsys):
+    assert main(["inspect", str(FIXTURES / file)]) == 0
+    out = capsys.readouterr().out
+    assert "fan-out" in out and "ANN MACs per sample" in out and " IF " in out
