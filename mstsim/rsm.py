@@ -75,8 +75,11 @@ def mlp_sites(graph: Graph) -> list[str]:
     return sites
 
 
-def select_sites(graph: Graph, sites) -> tuple[list[str], list[str]]:
-    """(IF nodes to mask, existing Mask nodes to set) for a preset, pattern or list of names."""
+def select_sites(graph: Graph, sites, *, allow_empty: bool = False) -> tuple[list[str], list[str]]:
+    """(IF nodes to mask, existing Mask nodes to set) for a preset, pattern or list of names.
+
+    A preset that finds nothing is an error unless ``allow_empty`` (masking at ratio 0).
+    """
     masks = [n.name for n in graph if isinstance(n, Mask)]
     if sites == "exported":
         return [], masks
@@ -97,7 +100,7 @@ def select_sites(graph: Graph, sites) -> tuple[list[str], list[str]]:
         for name in ifs:
             if name not in graph or not isinstance(graph[name], IF):
                 raise GraphError(f"mask site {name!r} is not an IF node of the graph")
-    if not ifs:
+    if not ifs and not allow_empty:
         raise GraphError(f"this network has no {sites!r} mask sites; try 'all' or a name pattern")
     ifs = list(dict.fromkeys(ifs))
     # an IF already followed by a Mask is masked there, not twice
@@ -114,7 +117,7 @@ def configure_rsm(graph: Graph, ratio: float, sites="attention") -> Graph:
     ratio = float(ratio)
     if not 0.0 <= ratio <= 1.0:
         raise GraphError(f"mask ratio must be in [0, 1], got {ratio}")
-    new_ifs, set_masks = select_sites(graph, sites)
+    new_ifs, set_masks = select_sites(graph, sites, allow_empty=ratio == 0.0)
     label = sites if isinstance(sites, str) else "user"
     rename = {s: f"{s}/rsm" for s in new_ifs}
     out = Graph()

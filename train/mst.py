@@ -153,9 +153,9 @@ class PatchMerging(nn.Module):
 
 class MST(nn.Module):
     def __init__(self, L=4, num_classes=10, img=16, patch=2, dim=16, depths=(2, 2),
-                 heads=(2, 4), window=4, masking_ratio=0.0, mlp_bn=False):
+                 heads=(2, 4), window=4, masking_ratio=0.0, mlp_bn=False, in_chans=3):
         super().__init__()
-        self.patch_embed = nn.Conv2d(3, dim, patch, patch)
+        self.patch_embed = nn.Conv2d(in_chans, dim, patch, patch)
         self.embed_norm = TokenBN(dim)
         self.embed_act = QCFS(L, form=FORM)
         res, stages = img // patch, []

@@ -60,6 +60,8 @@ class Network:
     patterns : dict
         Counts of the fused patterns (qcfs, masks, layernorm, gelu, batchnorm)
         and of the IR passes.
+    metadata : dict
+        The model's ``metadata_props`` (``mstsim.preprocess`` holds how to feed it).
     """
 
     def __init__(self, graph: Graph, info: dict):
@@ -72,6 +74,7 @@ class Network:
         self.onnx_input = info["input_name"]
         self.onnx_output = info["output_name"]
         self._layouts = info["layouts"]
+        self.metadata = dict(info.get("metadata", {}))  # the ONNX file's metadata_props
 
     def per_sample(self, node: str, full: np.ndarray) -> np.ndarray:
         """An ONNX batch tensor for IR node ``node`` as ``(B, *per-sample shape)``.

@@ -61,12 +61,16 @@ def test_masking_lowers_acs_on_the_mst_fixture():
     assert acs[0] > acs[1] > acs[2]
 
 
-def test_cli_mask_options(capsys):
-    code = main(["run", str(FIXTURES / "mst_torchscript.onnx"), "--T", "4", "--samples", "2",
-                 "--mask-ratio", "0.5", "--mask-sites", "attention", "--dtype", "float64"])
+def test_cli_mask_options(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.uniform(0, 1, (3, 3, 16, 16)).astype(np.float32), y=np.arange(3))
+    data = f"npz:{tmp_path / 'd.npz'}"
+    code = main(["run", str(FIXTURES / "mst_torchscript.onnx"), "--data", data, "--T", "4",
+                 "--mask-ratio", "0", "0.5", "--mask-sites", "attention", "--dtype", "float64"])
     out = capsys.readouterr().out
-    assert code == 0 and "RSM ratio 0.5 on 'attention' sites" in out and "events_dropped" in out
-    assert main(["run", str(FIXTURES / "vgg_torchscript.onnx"), "--mask-ratio", "0.5", "--T", "2"]) == 2
+    assert code == 0 and "masks on 'attention' sites" in out and "p = 0.5" in out and "Masking saves" in out
+    assert main(["run", str(FIXTURES / "vgg_torchscript.onnx"), "--data", data, "--mask-ratio", "0.5",
+                 "--T", "2"]) == 2
     assert "no 'attention' mask sites" in capsys.readouterr().err
 
 

@@ -1,0 +1,90 @@
+"""Text tables of a run: printed by ``mstsim run`` and again by ``mstsim report`` from the HDF5 file."""
+from __future__ import annotations
+
+import numpy as np
+
+from .ledger import COL, E_AC_PJ, E_MAC_PJ
+from .results import Results, RunResult
+
+
+def checkpoints(T: int) -> list[int]:
+    return [t for t in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if t < T] + [T]
+
+
+def _pct(x: float) -> str:
+    return "  n/a" if np.isnan(x) else f"{100 * x:5.1f}"
+
+
+def _label(run: RunResult) -> str:
+    return "as exported" if run.mask_ratio is None else f"p = {run.mask_ratio:g}"
+
+
+def accuracy_table(results: Results) -> str:
+    runs = results.runs
+    labelled = all(np.all(r.labels >= 0) for r in runs)
+    what = "accuracy (%)" if labelled else "agreement with the ANN's prediction (%)"
+    lines = [f"SNN {what} after T steps, by masking ratio:", "",
+             f"{'T':>6} " + " ".join(f"{_label(r):>12}" for r in runs)]
+    acc = [r.accuracy() for r in runs]
+    for t in checkpoints(max(r.T for r in runs)):
+        lines.append(f"{t:>6} " + " ".join(f"{_pct(a[t - 1]) if t <= len(a) else '':>12}" for a in acc))
+    if labelled:
+        lines.append(f"{'ANN':>6} " + " ".join(f"{_pct(r.ann_accuracy()):>12}" for r in runs))
+    return "\n".join(lines)
+
+
+def cost_table(results: Results) -> str:
+    """Per sample: ACs, MACs, events, energy, against the ANN and the first run."""
+    base = results.runs[0]
+    base_e = base.ledger.energy_pj() / max(base.ledger.samples, 1)
+    lines = [f"Exact counts per sample (T = {base.T}); energy = {E_AC_PJ} pJ x ACs + {E_MAC_PJ} pJ x MACs:", "",
+             f"{'masking':>12} {'SNN acc %':>9} {'ACs':>14} {'MACs':>14} {'spikes':>12} {'dropped':>10} "
+             f"{'energy uJ':>10} {'vs first':>8} {'vs ANN':>7}"]
+    for r in results.runs:
+        led = r.ledger
+        e = led.energy_pj() / max(led.samples, 1)
+        ann_e = led.ann_energy_pj() / max(led.samples, 1)
+        is_if = led.totals[:, COL["neuron_updates"]] > 0  # spikes are what IF nodes emit
+        spikes = led.totals[is_if, COL["events_out"]].sum() / max(led.samples, 1)
+        lines.append(f"{_label(r):>12} {_pct(r.accuracy()[-1]):>9} {led.per_sample('acs'):>14,.0f} "
+                     f"{led.per_sample('macs'):>14,.0f} {spikes:>12,.0f} {led.per_sample('events_dropped'):>10,.0f} "
+                     f"{e / 1e6:>10.4f} {e / base_e:>8.3f} {e / ann_e:>7.3f}")
+    ann = base.ledger.ann_macs.sum()
+    lines.append(f"{'ANN':>12} {_pct(base.ann_accuracy()):>9} {'':>14} {ann:>14,.0f} {'':>12} {'':>10} "
+                 f"{E_MAC_PJ * ann / 1e6:>10.4f}")
+    if len(results.runs) > 1:
+        last = results.runs[-1].ledger
+        saving = 1 - (last.energy_pj() / max(last.samples, 1)) / base_e
+        ac_saving = 1 - last.per_sample("acs") / max(base.ledger.per_sample("acs"), 1e-12)
+        lines += ["", f"Masking saves {100 * ac_saving:.1f}% of the ACs and {100 * saving:.1f}% of the energy "
+                      f"({_label(results.runs[-1])} vs {_label(base)})."]
+    return "\n".join(lines)
+
+
+def top_layers(run: RunResult, k: int = 8) -> str:
+    led = run.ledger
+    acs = led.column("acs")
+    order = np.argsort(-acs, kind="stable")[:k]
+    total = max(int(acs.sum()), 1)
+    rate = run.firing_rates()
+    lines = [f"Top {k} nodes by ACs ({_label(run)}), per sample:", "",
+             f"{'node':<48} {'ACs':>12} {'share':>6} {'events in':>10} {'MACs':>10}"]
+    for i in order:
+        name = led.nodes[i] if len(led.nodes[i]) <= 48 else "…" + led.nodes[i][-47:]
+        lines.append(f"{name:<48} {acs[i] / max(led.samples, 1):>12,.0f} {100 * acs[i] / total:>5.1f}% "
+                     f"{led.totals[i, COL['events_in']] / max(led.samples, 1):>10,.0f} "
+                     f"{led.totals[i, COL['macs']] / max(led.samples, 1):>10,.0f}")
+    ifs = [i for i, kind in enumerate(led.kinds) if kind == "event" and led.totals[i, COL["neuron_updates"]]]
+    if ifs:
+        lines += ["", f"IF firing rate (spikes per neuron and step): mean {np.mean(rate[ifs]):.4f}, "
+                      f"min {np.min(rate[ifs]):.4f}, max {np.max(rate[ifs]):.4f} over {len(ifs)} IF nodes"]
+    return "\n".join(lines)
+
+
+def full_report(results: Results) -> str:
+    c = results.config
+    head = (f"model {c.get('model')} (sha256 {str(c.get('model_sha256', ''))[:12]}...), data {c.get('data')}, "
+            f"{c.get('samples')} samples, T = {c.get('T')}, {c.get('dtype')}, seed {c.get('seed')}, "
+            f"masks on {c.get('mask_sites')!r} sites")
+    parts = [head, accuracy_table(results), cost_table(results), top_layers(results.runs[0])]
+    return "\n\n".join(parts)

@@ -1,0 +1,125 @@
+"""`mstsim run --out` writes HDF5 that `mstsim report` turns into the same tables and into plots."""
+import pathlib
+
+import h5py
+import numpy as np
+import pytest
+
+from mstsim import run as run_module
+from mstsim.cli import main
+from mstsim.ledger import COL
+from mstsim.results import Results
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
+MODEL = str(FIXTURES / "mst_torchscript.onnx")
+
+
+@pytest.fixture()
+def npz_data(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "data.npz"
+    np.savez(path, x=rng.integers(0, 256, (7, 3, 16, 16)).astype(np.uint8), y=rng.integers(0, 10, 7))
+    return f"npz:{path}"
+
+
+def run_cli(capsys, *args):
+    code = main(["run", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_run_writes_results_that_report_reproduces(tmp_path, npz_data, capsys):
+    out = tmp_path / "r.h5"
+    code, text, _ = run_cli(capsys, MODEL, "--data", npz_data, "--T", "6", "--mask-ratio", "0", "0.75",
+                            "--batch", "3", "--out", str(out), "--record", "spikes")
+    assert code == 0 and out.is_file()
+    assert main(["report", str(out)]) == 0
+    again = capsys.readouterr().out
+    body = text.rsplit("\n(", 1)[0]  # drop the timing line
+    assert again.strip() == body.strip()
+    assert "p = 0.75" in again and "Masking saves" in again and "Top 8 nodes by ACs" in again
+
+    res = Results.load(str(out))
+    assert [r.mask_ratio for r in res.runs] == [0.0, 0.75]
+    with h5py.File(out) as f:
+        assert f.attrs["format"] == "mstsim-results"
+        assert len(f.attrs["model_sha256"]) == 64
+    for r in res.runs:
+        assert r.predictions.shape == (6, 7) and r.ledger.samples == 7
+        assert r.ledger.totals.dtype == np.int64
+        assert np.array_equal(r.ledger.per_step.sum(0), r.ledger.totals)
+        for node, (sample, step, index) in r.spikes.items():
+            i = r.ledger.nodes.index(node)
+            assert sample.shape[0] == r.ledger.totals[i, COL["events_out"]]
+            assert step.max() < 6 and sample.max() < 7
+    assert res.runs[1].ledger.total("events_dropped") > 0
+
+
+def test_report_writes_pngs_or_says_why_not(tmp_path, npz_data, capsys, monkeypatch):
+    out = tmp_path / "r.h5"
+    assert run_cli(capsys, MODEL, "--data", npz_data, "--T", "4", "--mask-ratio", "0", "0.5", "--out", str(out))[0] == 0
+    plots = tmp_path / "plots"
+    assert main(["report", str(out), "--plots", str(plots)]) == 0
+    import matplotlib.image
+    names = sorted(p.name for p in plots.glob("*.png"))
+    assert names == ["accuracy_vs_T.png", "energy_vs_masking.png", "firing_rate_per_layer.png", "ops_per_layer.png"]
+    for png in plots.glob("*.png"):
+        img = matplotlib.image.imread(png)
+        assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100 and img.std() > 0
+    capsys.readouterr()
+    monkeypatch.setattr("mstsim.plots.have_matplotlib", lambda: False)
+    assert main(["report", str(out), "--plots", str(tmp_path / "none")]) == 0
+    captured = capsys.readouterr()
+    assert "matplotlib is not installed" in captured.err and "SNN accuracy" in captured.out
+    assert not (tmp_path / "none").exists()
+
+
+def test_interrupted_run_leaves_completed_samples_or_nothing(tmp_path, npz_data, capsys, monkeypatch):
+    real_run = run_module.Simulator.run
+    calls = {"n": 0}
+
+    def flaky(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_run(self, *a, **k)
+
+    monkeypatch.setattr(run_module.Simulator, "run", flaky)
+    monkeypatch.setattr(run_module.Checkpoint.__init__, "__defaults__", (0.0,))  # checkpoint every batch
+    out = tmp_path / "r.h5"
+    code, _, err = run_cli(capsys, MODEL, "--data", npz_data, "--T", "3", "--mask-ratio", "0", "--batch", "2",
+                           "--out", str(out))
+    assert code == 130 and "interrupted" in err
+    res = Results.load(str(out))
+    assert res.runs[0].ledger.samples == 4 and res.runs[0].predictions.shape == (3, 4)
+    assert not list(tmp_path.glob("*.partial-*"))
+
+    calls["n"] = 2  # interrupted in the very first batch: no file at all
+    out2 = tmp_path / "r2.h5"
+    assert run_cli(capsys, MODEL, "--data", npz_data, "--T", "3", "--batch", "2", "--out", str(out2))[0] == 130
+    assert not out2.exists()
+
+
+def test_existing_results_are_not_overwritten(tmp_path, npz_data, capsys):
+    out = tmp_path / "r.h5"
+    out.write_bytes(b"precious")
+    code, _, err = run_cli(capsys, MODEL, "--data", npz_data, "--T", "2", "--out", str(out))
+    assert code == 2 and "--overwrite" in err and out.read_bytes() == b"precious"
+
+
+def test_bad_results_files(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing.h5")]) == 2
+    assert "no such results file" in capsys.readouterr().err
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all")
+    assert main(["report", str(junk)]) == 2
+    assert "cannot be read as HDF5" in capsys.readouterr().err
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = 1
+    assert main(["report", str(tmp_path / "other.h5")]) == 2
+    assert "not an mstsim results file" in capsys.readouterr().err
+
+
+def test_dataset_shape_mismatch_is_a_clear_error(capsys):
+    code, _, err = run_cli(capsys, MODEL, "--data", "digits", "--T", "2")
+    assert code == 2 and "the model expects (3, 16, 16)" in err
