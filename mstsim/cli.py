@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--events", choices=["frames", "stream"],
                      help="event data as MST frames (bins x polarity channels) or as a per-step stream")
     run.add_argument("--bins", type=int, help="time bins of event frames (default: the model's, else 9)")
+    run.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"),
+                     help="resize inputs to H x W (default: as the model's metadata says)")
+    run.add_argument("--resize-mode", choices=["nearest", "bilinear"])
+    run.add_argument("--mean", type=float, nargs="+", help="per-channel normalisation mean (with --std)")
+    run.add_argument("--std", type=float, nargs="+", help="per-channel normalisation std (with --mean)")
     run.add_argument("--record", choices=["spikes"], help="also store every spike event in --out")
     run.add_argument("--out", help="write the results to this HDF5 file")
     run.add_argument("--overwrite", action="store_true", help="replace an existing --out file")

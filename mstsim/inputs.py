@@ -49,7 +49,10 @@ def image_batch(images: np.ndarray, pre: Preprocess) -> np.ndarray:
     if pre.resize is not None and tuple(x.shape[-2:]) != tuple(pre.resize):
         x = (resize_bilinear if pre.resize_mode == "bilinear" else resize_nearest)(x, pre.resize)
     if pre.mean is not None:
-        x = normalize(x, pre.mean, pre.std)
+        try:
+            x = normalize(x, pre.mean, pre.std)
+        except ValueError as exc:
+            raise UnsupportedInput(f"normalisation of inputs of shape {x.shape[1:]}: {exc}") from None
     return np.ascontiguousarray(x, dtype=np.float32)
 
 

@@ -116,10 +116,7 @@ def execute(args) -> Results:
     net = from_onnx(model)
     pre = Preprocess.from_metadata(net.metadata)
     meta = _metadata(net)
-    if args.events:
-        pre.events = args.events
-    if args.bins:
-        pre.bins = args.bins
+    override_preprocess(pre, args)
     T = args.T or int(meta.get("T", 64))
     data = args.data or meta.get("dataset")
     if data is None:
@@ -167,6 +164,17 @@ class Checkpoint:
         if self.path:
             self.results.save(self.path)
             self.last = time.perf_counter()
+
+
+def override_preprocess(pre: Preprocess, args) -> None:
+    """Command-line options win over the model's metadata."""
+    if (args.mean is None) != (args.std is None):
+        raise UnsupportedInput("--mean and --std go together")
+    for key in ("events", "bins", "resize_mode", "mean", "std"):
+        if getattr(args, key) is not None:
+            setattr(pre, key, getattr(args, key))
+    if args.resize is not None:
+        pre.resize = tuple(args.resize)
 
 
 def _metadata(net) -> dict:

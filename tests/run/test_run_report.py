@@ -123,3 +123,19 @@ def test_bad_results_files(tmp_path, capsys):
 def test_dataset_shape_mismatch_is_a_clear_error(capsys):
     code, _, err = run_cli(capsys, MODEL, "--data", "digits", "--T", "2")
     assert code == 2 and "the model expects (3, 16, 16)" in err
+
+
+def test_preprocessing_options(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "small.npz", x=rng.integers(0, 256, (3, 3, 8, 8)).astype(np.uint8), y=np.arange(3))
+    data = f"npz:{tmp_path / 'small.npz'}"
+    code, _, err = run_cli(capsys, MODEL, "--data", data, "--T", "2")
+    assert code == 2 and "(3, 8, 8)" in err
+    args = [MODEL, "--data", data, "--T", "2", "--resize", "16", "16", "--mean", "0.5", "0.5", "0.5",
+            "--std", "0.25", "0.25", "0.25", "--out", str(tmp_path / "r.h5")]
+    assert run_cli(capsys, *args)[0] == 0
+    pre = Results.load(str(tmp_path / "r.h5")).config["preprocess"]
+    assert pre["resize"] == [16, 16] and pre["mean"] == [0.5] * 3
+    code, _, err = run_cli(capsys, MODEL, "--data", data, "--resize", "16", "16", "--mean", "0.5", "--std", "1")
+    assert code == 2 and "one per channel" in err
+    assert run_cli(capsys, MODEL, "--data", data, "--mean", "0.5")[0] == 2
