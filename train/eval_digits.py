@@ -22,6 +22,7 @@ if __package__ in (None, ""):
 import onnx
 
 import mstsim
+import mstsim.datasets
 from mstsim.ledger import E_AC_PJ, E_MAC_PJ
 from train.digits_data import ROOT, load_split, preprocess
 from train.model_cards import write_card
@@ -79,7 +80,8 @@ def evaluate(name, T_override=None):
             "energy_pj_per_sample": led.energy_pj() / led.samples,
             "ann_macs_per_sample": int(led.ann_macs.sum()),
             "ann_energy_pj_per_sample": led.ann_energy_pj() / led.samples,
-            "top_acs_nodes": top_nodes(led, 5),
+            "top_acs_nodes": top_nodes(led, "acs", 5),
+            "top_macs_nodes": top_nodes(led, "macs", 5),
             "seconds_ann": round(t_ann, 2), "seconds_snn": round(t_snn, 2),
         }
         print(f"{name} {label}: ANN {runs[label]['ann_accuracy']:.4f}  SNN "
@@ -90,10 +92,11 @@ def evaluate(name, T_override=None):
             "cpu_threads": os.cpu_count(), "runs": runs}
 
 
-def top_nodes(led, k):
-    acs = led.column("acs")
-    order = np.argsort(-acs, kind="stable")[:k]
-    return [[led.nodes[i], float(acs[i]) / led.samples] for i in order]
+def top_nodes(led, column, k):
+    """The k nodes with the largest count in `column`, per sample (zero counts left out)."""
+    counts = led.column(column)
+    order = np.argsort(-counts, kind="stable")[:k]
+    return [[led.nodes[i], float(counts[i]) / led.samples] for i in order if counts[i]]
 
 
 def main():
