@@ -19,17 +19,23 @@ def _label(run: RunResult) -> str:
     return "as exported" if run.mask_ratio is None else f"p = {run.mask_ratio:g}"
 
 
+def _title(run: RunResult, results: Results) -> str:
+    """The run's masking, and its model when the file holds several."""
+    several = len({r.model for r in results.runs}) > 1
+    return f"{_label(run)} {run.model}" if several else _label(run)
+
+
 def accuracy_table(results: Results) -> str:
     runs = results.runs
     labelled = all(np.all(r.labels >= 0) for r in runs)
     what = "accuracy (%)" if labelled else "agreement with the ANN's prediction (%)"
     lines = [f"SNN {what} after T steps, by masking ratio:", "",
-             f"{'T':>6} " + " ".join(f"{_label(r):>12}" for r in runs)]
+             f"{'T':>6} " + " ".join(f"{_title(r, results):>28}" for r in runs)]
     acc = [r.accuracy() for r in runs]
     for t in checkpoints(max(r.T for r in runs)):
-        lines.append(f"{t:>6} " + " ".join(f"{_pct(a[t - 1]) if t <= len(a) else '':>12}" for a in acc))
+        lines.append(f"{t:>6} " + " ".join(f"{_pct(a[t - 1]) if t <= len(a) else '':>28}" for a in acc))
     if labelled:
-        lines.append(f"{'ANN':>6} " + " ".join(f"{_pct(r.ann_accuracy()):>12}" for r in runs))
+        lines.append(f"{'ANN':>6} " + " ".join(f"{_pct(r.ann_accuracy()):>28}" for r in runs))
     return "\n".join(lines)
 
 
@@ -38,7 +44,7 @@ def cost_table(results: Results) -> str:
     base = results.runs[0]
     base_e = base.ledger.energy_pj() / max(base.ledger.samples, 1)
     lines = [f"Exact counts per sample (T = {base.T}); energy = {E_AC_PJ} pJ x ACs + {E_MAC_PJ} pJ x MACs:", "",
-             f"{'masking':>12} {'SNN acc %':>9} {'ACs':>14} {'MACs':>14} {'spikes':>12} {'dropped':>10} "
+             f"{'masking':>28} {'SNN acc %':>9} {'ACs':>14} {'MACs':>14} {'spikes':>12} {'dropped':>10} "
              f"{'energy uJ':>10} {'vs first':>8} {'vs ANN':>7}"]
     for r in results.runs:
         led = r.ledger
@@ -46,18 +52,21 @@ def cost_table(results: Results) -> str:
         ann_e = led.ann_energy_pj() / max(led.samples, 1)
         is_if = led.totals[:, COL["neuron_updates"]] > 0  # spikes are what IF nodes emit
         spikes = led.totals[is_if, COL["events_out"]].sum() / max(led.samples, 1)
-        lines.append(f"{_label(r):>12} {_pct(r.accuracy()[-1]):>9} {led.per_sample('acs'):>14,.0f} "
+        lines.append(f"{_title(r, results):>28} {_pct(r.accuracy()[-1]):>9} {led.per_sample('acs'):>14,.0f} "
                      f"{led.per_sample('macs'):>14,.0f} {spikes:>12,.0f} {led.per_sample('events_dropped'):>10,.0f} "
                      f"{e / 1e6:>10.4f} {e / base_e:>8.3f} {e / ann_e:>7.3f}")
     ann = base.ledger.ann_macs.sum()
-    lines.append(f"{'ANN':>12} {_pct(base.ann_accuracy()):>9} {'':>14} {ann:>14,.0f} {'':>12} {'':>10} "
+    lines.append(f"{'ANN ' + _title(base, results):>28} {_pct(base.ann_accuracy()):>9} {'':>14} {ann:>14,.0f} {'':>12} {'':>10} "
                  f"{E_MAC_PJ * ann / 1e6:>10.4f}")
     if len(results.runs) > 1:
-        last = results.runs[-1].ledger
-        saving = 1 - (last.energy_pj() / max(last.samples, 1)) / base_e
-        ac_saving = 1 - last.per_sample("acs") / max(base.ledger.per_sample("acs"), 1e-12)
-        lines += ["", f"Masking saves {100 * ac_saving:.1f}% of the ACs and {100 * saving:.1f}% of the energy "
-                      f"({_label(results.runs[-1])} vs {_label(base)})."]
+        lines.append("")
+    for run in results.runs[1:]:
+        led = run.ledger
+        saving = 1 - (led.energy_pj() / max(led.samples, 1)) / base_e
+        ac_saving = 1 - led.per_sample("acs") / max(base.ledger.per_sample("acs"), 1e-12)
+        lines.append(f"{_title(run, results)} vs {_title(base, results)}: ACs {-100 * ac_saving:+.1f}%, "
+                     f"energy {-100 * saving:+.1f}%, accuracy {100 * (run.accuracy()[-1] - base.accuracy()[-1]):+.1f} "
+                     f"points.")
     return "\n".join(lines)
 
 
@@ -67,7 +76,7 @@ def top_layers(run: RunResult, k: int = 8) -> str:
     order = np.argsort(-acs, kind="stable")[:k]
     total = max(int(acs.sum()), 1)
     rate = run.firing_rates()
-    lines = [f"Top {k} nodes by ACs ({_label(run)}), per sample:", "",
+    lines = [f"Top {k} nodes by ACs ({_label(run)} {run.model}), per sample:", "",
              f"{'node':<48} {'ACs':>12} {'share':>6} {'events in':>10} {'MACs':>10}"]
     for i in order:
         name = led.nodes[i] if len(led.nodes[i]) <= 48 else "…" + led.nodes[i][-47:]
@@ -83,7 +92,9 @@ def top_layers(run: RunResult, k: int = 8) -> str:
 
 def full_report(results: Results) -> str:
     c = results.config
-    head = (f"model {c.get('model')} (sha256 {str(c.get('model_sha256', ''))[:12]}...), data {c.get('data')}, "
+    models = ", ".join(f"{m} (sha256 {h[:12]}...)" for m, h in zip(c.get("models", [c.get("model")]),
+                                                                   c.get("models_sha256", [c.get("model_sha256", "")])))
+    head = (f"model {models}, data {c.get('data')}, "
             f"{c.get('samples')} samples, T = {c.get('T')}, {c.get('dtype')}, seed {c.get('seed')}, "
             f"masks on {c.get('mask_sites')!r} sites")
     parts = [head, accuracy_table(results), cost_table(results), top_layers(results.runs[0])]

@@ -40,6 +40,7 @@ class RunResult:
     ledger: Ledger
     neurons: np.ndarray           # (nodes,) elements per sample of each node
     spikes: dict = field(default_factory=dict)  # node -> (sample, step, index) int arrays
+    model: str = ""               # which model (file stem), when a file holds several
 
     def accuracy(self) -> np.ndarray:
         """SNN accuracy after each step, shape (T,): vs labels, or vs the ANN if labels are unknown."""
@@ -67,7 +68,8 @@ class Results:
             with h5py.File(tmp, "w") as f:
                 f.attrs["format"] = FORMAT
                 f.attrs["format_version"] = FORMAT_VERSION
-                f.attrs["config"] = json.dumps(self.config, sort_keys=True)
+                config = dict(self.config, run_order=json.dumps([r.name for r in self.runs]))
+                f.attrs["config"] = json.dumps(config, sort_keys=True)
                 for key in ("mstsim_version", "model", "model_sha256", "data", "created"):
                     f.attrs[key] = str(self.config.get(key, ""))
                 for run in self.runs:
@@ -93,13 +95,15 @@ class Results:
                 runs = [_read_run(name, f[f"runs/{name}"]) for name in f["runs"]] if "runs" in f else []
         except OSError as exc:
             raise ResultsError(f"{path}: cannot be read as HDF5 ({exc})") from None
-        runs.sort(key=lambda r: (r.mask_ratio is None, r.mask_ratio or 0.0, r.name))
+        order = json.loads(config["run_order"]) if "run_order" in config else []
+        runs.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
         return cls(config=config, runs=runs)
 
 
 def _write_run(g: h5py.Group, run: RunResult) -> None:
     g.attrs["mask_ratio"] = np.nan if run.mask_ratio is None else run.mask_ratio
     g.attrs["mask_sites"] = run.mask_sites or ""
+    g.attrs["model"] = run.model
     g.attrs["T"] = run.T
     g.attrs["samples"] = run.ledger.samples
     for key in ("labels", "sample_ids", "predictions", "ann_predictions", "final_logits", "neurons"):
@@ -139,4 +143,4 @@ def _read_run(name: str, g: h5py.Group) -> RunResult:
                      mask_sites=g.attrs["mask_sites"] or None, T=int(g.attrs["T"]), labels=g["labels"][()],
                      sample_ids=g["sample_ids"][()], predictions=g["predictions"][()],
                      ann_predictions=g["ann_predictions"][()], final_logits=g["final_logits"][()],
-                     ledger=ledger, neurons=g["neurons"][()], spikes=spikes)
+                     ledger=ledger, neurons=g["neurons"][()], spikes=spikes, model=str(g.attrs.get("model", "")))

@@ -22,7 +22,7 @@ from .rsm import configure_rsm
 
 BUNDLED = pathlib.Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = BUNDLED / "mst_digits.onnx"
-DEFAULT_RATIOS = (0.0, 0.75)
+MASKED_MODEL = BUNDLED / "mst_digits_rsm75.onnx"
 
 
 def sha256(path) -> str:
@@ -104,41 +104,68 @@ def _recorder(spikes: dict, ids: np.ndarray):
     return on_step
 
 
+def plan(args) -> list[tuple[pathlib.Path, float | None]]:
+    """(model, masking ratio) pairs to simulate.
+
+    Without a model: the bundled unmasked MST at ratios 0 and 0.75, and the
+    MST trained with 75% masking at its ratio, the comparison the paper makes
+    (or the bundled MST at each ``--mask-ratio``). With a model: each ``--mask-ratio``,
+    or its own exported masks.
+    """
+    if args.model:
+        model = pathlib.Path(args.model)
+        return [(model, r) for r in (args.mask_ratio if args.mask_ratio is not None else [None])]
+    if args.mask_ratio is not None:
+        return [(DEFAULT_MODEL, r) for r in args.mask_ratio]
+    return [(DEFAULT_MODEL, 0.0), (DEFAULT_MODEL, 0.75), (MASKED_MODEL, 0.75)]
+
+
 def execute(args) -> Results:
-    """Run what the parsed ``mstsim run`` arguments ask for; print as it goes, save if asked."""
+    """Run what the parsed ``mstsim run`` arguments ask for; save to ``--out`` at checkpoints."""
     from .importers.onnx import from_onnx
-    model = pathlib.Path(args.model) if args.model else DEFAULT_MODEL
-    if not model.is_file():
-        raise UnsupportedInput(f"model file {model} not found" + (" (the bundled model is missing from "
-                               "this checkout; give a MODEL.onnx)" if not args.model else ""))
+    jobs = plan(args)
+    for model, _ in jobs:
+        if not model.is_file():
+            raise UnsupportedInput(f"model file {model} not found" + ("" if args.model else
+                                   " (a bundled model is missing from this checkout; give a MODEL.onnx)"))
     if args.out and pathlib.Path(args.out).exists() and not args.overwrite:
         raise UnsupportedInput(f"{args.out} exists; pass --overwrite to replace it (nothing was run)")
-    net = from_onnx(model)
-    pre = Preprocess.from_metadata(net.metadata)
-    meta = _metadata(net)
+    models = list(dict.fromkeys(m for m, _ in jobs))
+    nets = {m: from_onnx(m) for m in models}
+    first = nets[models[0]]
+    pre = Preprocess.from_metadata(first.metadata)
+    meta = _metadata(first)
     override_preprocess(pre, args)
     T = args.T or int(meta.get("T", 64))
     data = args.data or meta.get("dataset")
     if data is None:
         raise UnsupportedInput("no --data given and the model does not name its dataset")
-    x, labels = load_samples(data, pre, net.input_shape, limit=args.samples, steps=T)
-    ratios = args.mask_ratio if args.mask_ratio is not None else (DEFAULT_RATIOS if not args.model else [None])
+    x, labels = load_samples(data, pre, first.input_shape, limit=args.samples, steps=T)
     sites = args.mask_sites or meta.get("mask_sites") or "attention"
     dtype = np.float64 if args.dtype == "float64" else np.float32
-    config = {"model": str(model), "model_sha256": sha256(model), "mstsim_version": __version__, "data": data,
-              "T": T, "samples": int(x.shape[0]), "batch": args.batch, "seed": args.seed, "dtype": args.dtype,
-              "mask_ratios": [r for r in ratios], "mask_sites": sites, "record": args.record or "",
-              "preprocess": dataclasses.asdict(pre), "created": datetime.datetime.now().isoformat(timespec="seconds")}
+    config = {"model": str(models[0]), "models": [str(m) for m in models],
+              "model_sha256": sha256(models[0]), "models_sha256": [sha256(m) for m in models],
+              "mstsim_version": __version__, "data": data, "T": T, "samples": int(x.shape[0]),
+              "batch": args.batch, "seed": args.seed, "dtype": args.dtype, "mask_ratios": [r for _, r in jobs],
+              "mask_sites": sites, "record": args.record or "", "preprocess": dataclasses.asdict(pre),
+              "created": datetime.datetime.now().isoformat(timespec="seconds")}
     results = Results(config=config, runs=[])
-    base = with_event_input(net.graph) if pre.events == "stream" and x.ndim == len(net.input_shape) + 2 else net.graph
     saver = Checkpoint(args.out, results)
-    for ratio in ratios:
+    for model, ratio in jobs:
+        net = nets[model]
+        if net.input_shape != first.input_shape:
+            raise UnsupportedInput(f"{model} expects inputs {net.input_shape}, {models[0]} {first.input_shape}")
+        stream = pre.events == "stream" and x.ndim == len(net.input_shape) + 2
+        base = with_event_input(net.graph) if stream else net.graph
         graph = base if ratio is None else configure_rsm(base, ratio, sites)
         name = "exported_masks" if ratio is None else f"mask_{ratio:g}"
-        label = "as exported" if ratio is None else f"mask ratio {ratio:g}"
+        if len(models) > 1:
+            name += f"_{model.stem}"
+        label = ("as exported" if ratio is None else f"mask ratio {ratio:g}") + f" ({model.stem})"
         run = simulate_run(name, graph, x, labels, ratio=ratio, sites=None if ratio is None else sites, T=T,
                            batch=args.batch, seed=args.seed, dtype=dtype, record=args.record == "spikes",
                            progress=Progress(label, x.shape[0]), on_batch=saver.partial if args.out else None)
+        run.model = model.stem
         results.runs.append(run)
         saver.save()
     return results

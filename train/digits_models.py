@@ -1,11 +1,11 @@
-"""The three bundled digits models: two MSTs (train/mst.py) and a VGG-style QCFS CNN.
+"""The three bundled digits models: two MSTs (train/mst.py) and a VGG-style QCFS CNN (RSM on every block).
 
 Input: (1, 16, 16) digits (8x8 upsampled x2, normalised; see digits_data.py).
 """
 import torch.nn as nn
 
 from train.mst import MST
-from train.qcfs import QCFS
+from train.qcfs import QCFS, MaskSpike
 
 L = 8  # QCFS levels: 8 instead of MST's 16, so the SNN converges in fewer steps
 LAM0 = 2.0  # initial lam, as MST's --threshold default
@@ -31,20 +31,36 @@ def build_mst(masking_ratio=0.0):
 
 
 class DigitsVGG(nn.Module):
-    """VGG-style: [conv-BN-QCFS] x2, avgpool, [conv-BN-QCFS] x2, avgpool, fc-QCFS, fc."""
+    """VGG-style QCFS CNN for RSM on every block, downsampling by stride-2 convolutions.
 
-    def __init__(self, widths=(32, 64), hidden=128, num_classes=10):
+    [conv3x3-BN-QCFS-RSM, conv3x3/s2-BN-QCFS-RSM] per width (16x16 -> 8x8 -> 4x4),
+    then `head`: "fc" = Flatten -> Linear(C*4*4, hidden) -> QCFS -> RSM -> Linear(hidden, 10)
+    (every layer after the first conv gets spikes), "gap" = global average pool ->
+    Linear(C, 10). No AvgPool between convs: an average of spikes is analog, so the
+    next conv would cost dense MACs every step in the SNN. `MaskSpike(masking_ratio)`
+    follows every QCFS (RSM on every block, as the paper for ResNet/VGG), active in
+    training and evaluation, no rescaling.
+    """
+
+    def __init__(self, masking_ratio=0.0, widths=(32, 64), hidden=128, head="fc", num_classes=10):
         super().__init__()
         layers, cin = [], 1
         for w in widths:
-            for _ in range(2):
-                layers += [nn.Conv2d(cin, w, 3, padding=1), nn.BatchNorm2d(w), QCFS(L, LAM0)]
+            for stride in (1, 2):
+                layers += [nn.Conv2d(cin, w, 3, stride=stride, padding=1), nn.BatchNorm2d(w),
+                           QCFS(L, LAM0), MaskSpike(masking_ratio)]
                 cin = w
-            layers.append(nn.AvgPool2d(2))
         self.features = nn.Sequential(*layers)
         side = 16 // 2 ** len(widths)
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(cin * side * side, hidden),
-                                        QCFS(L, LAM0), nn.Linear(hidden, num_classes))
+        if head == "fc":
+            self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(cin * side * side, hidden),
+                                            QCFS(L, LAM0), MaskSpike(masking_ratio),
+                                            nn.Linear(hidden, num_classes))
+        elif head == "gap":
+            self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                            nn.Linear(cin, num_classes))
+        else:
+            raise ValueError(f"unknown head {head!r}")
 
     def forward(self, x):
         return self.classifier(self.features(x))

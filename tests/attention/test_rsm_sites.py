@@ -68,7 +68,7 @@ def test_cli_mask_options(capsys, tmp_path):
     code = main(["run", str(FIXTURES / "mst_torchscript.onnx"), "--data", data, "--T", "4",
                  "--mask-ratio", "0", "0.5", "--mask-sites", "attention", "--dtype", "float64"])
     out = capsys.readouterr().out
-    assert code == 0 and "masks on 'attention' sites" in out and "p = 0.5" in out and "Masking saves" in out
+    assert code == 0 and "masks on 'attention' sites" in out and "p = 0.5" in out and "energy " in out
     assert main(["run", str(FIXTURES / "vgg_torchscript.onnx"), "--data", data, "--mask-ratio", "0.5",
                  "--T", "2"]) == 2
     assert "no 'attention' mask sites" in capsys.readouterr().err

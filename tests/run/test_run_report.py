@@ -37,7 +37,7 @@ def test_run_writes_results_that_report_reproduces(tmp_path, npz_data, capsys):
     again = capsys.readouterr().out
     body = text.rsplit("\n(", 1)[0]  # drop the timing line
     assert again.strip() == body.strip()
-    assert "p = 0.75" in again and "Masking saves" in again and "Top 8 nodes by ACs" in again
+    assert "p = 0.75" in again and "ACs -" in again and "Top 8 nodes by ACs" in again
 
     res = Results.load(str(out))
     assert [r.mask_ratio for r in res.runs] == [0.0, 0.75]
