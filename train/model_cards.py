@@ -26,12 +26,15 @@ Scaled-down MST (`train/mst.py`, `train/digits_models.py`), the paper's structur
 - RSM (`MaskSpike`, `x * (rand > p)`, no rescaling) on the q, k and score spikes of every block."""
 
 CNN_ARCH = """\
-VGG-style QCFS CNN (`DigitsVGG` in `train/digits_models.py`):
-`[Conv3x3(1->32)-BN-QCFS, Conv3x3(32->32)-BN-QCFS, AvgPool2]`,
-`[Conv3x3(32->64)-BN-QCFS, Conv3x3(64->64)-BN-QCFS, AvgPool2]`,
-`Flatten(64x4x4) -> Linear(1024, 128) -> QCFS -> Linear(128, 10)`.
-No RSM in the graph (trained unmasked); RSM is applied at simulation time on
-every IF (`sites="all"`), as the paper does for CNNs."""
+VGG-style QCFS CNN (`DigitsVGG(0.5, widths=(64, 128))` in `train/digits_models.py`), downsampling
+by stride-2 convolutions (no pooling between convs), RSM after every QCFS:
+`[Conv3x3(1->64)-BN-QCFS-RSM, Conv3x3/s2(64->64)-BN-QCFS-RSM]` (16x16 -> 8x8),
+`[Conv3x3(64->128)-BN-QCFS-RSM, Conv3x3/s2(128->128)-BN-QCFS-RSM]` (8x8 -> 4x4),
+`Flatten(128x4x4) -> Linear(2048, 128) -> QCFS -> RSM -> Linear(128, 10)`.
+RSM is `MaskSpike(0.5)` (`x * (rand > p)`, no rescaling) after every QCFS, i.e. on every
+IF, active in training and evaluation as the paper does for ResNet/VGG. mstsim imports the
+five masks as Mask nodes, and `sites="all"` sets their ratio (no IF is masked twice).
+Only the first conv sees analog input; every later layer is driven by spikes."""
 
 INFO = {
     "mst_digits": ("MST-style QCFS transformer, digits, no masking", MST_ARCH,
@@ -40,7 +43,9 @@ INFO = {
                          "Fine-tuned from `mst_digits` with RSM 0.75 on the attention sites, as the "
                          "MST authors did (unmasked first, then masked). The masks are active in "
                          "training and evaluation; the exported graph keeps them at 0.75."),
-    "cnn_digits": ("VGG-style QCFS CNN, digits", CNN_ARCH, "Trained from scratch without masking."),
+    "cnn_digits": ("VGG-style QCFS CNN, digits, trained with 50% RSM on every block", CNN_ARCH,
+                   "Trained from scratch with RSM 0.5 after every QCFS (masks active from the first "
+                   "step; the exported graph keeps them at 0.5)."),
 }
 
 
@@ -59,20 +64,36 @@ NOTES = {
   the ANN's MACs, and the attention sites carry only a small share of the ACs, so 75 % masking
   saves ~7 % of the ACs, not the paper's 26 %.""",
     "mst_digits_rsm75": """\
-- Aim missed: the SNN at 75 % masking is about 1.1 points below the unmasked model's SNN at
-  T = 64 (and 2.0 points below its ANN), not within 1 point.
-- Aim missed: it does not use fewer ACs than the unmasked model (`mst_digits`) at masking 0:
-  the fine-tuning raised the firing rates to make up for the dropped spikes. Against itself,
-  masking 0.75 vs 0 saves ~7 % of the ACs at the same accuracy.
+- Aim met on accuracy: at T = 64 and masking 0.75 the SNN gets 96.34 %, 0.28 points above the
+  unmasked `mst_digits` SNN (96.06 %); its ANN (95.49 %) is 1.4 points below `mst_digits`'s.
+  The previous fine-tune (20 epochs, lr 5e-4) was 1.13 points below.
+- Recipe chosen on the `--val` holdout only (accuracy at 0.75 averaged over 8 mask draws,
+  285 samples): 20 ep / lr 5e-4 98.8 %, 50 ep / 3e-4 98.6 %, 50 ep / 5e-4 98.7 %,
+  60 ep / 2e-4 97.9 %, 40 ep / 1e-3 99.2 % (kept); unmasked model 98.6 %. The differences
+  are one or two validation samples.
+- Aim missed: it still does not use fewer ACs than `mst_digits` at masking 0 (7,814k vs
+  7,812k per sample): the fine-tuning raises the firing rates to make up for the dropped
+  spikes. Against itself, masking 0.75 vs 0 saves ~7 % of the ACs.
 - mstsim's masks (seed 0) differ from torch's, so the ANN accuracy differs from the torch
   figure above; both are random-mask estimates on 355 samples (1 sample = 0.28 points).""",
+
     "cnn_digits": """\
-- Trained without masking, so RSM on every IF (no rescaling) destroys it: 0.5 and 0.75 give
-  chance-level accuracy. The paper's CNN figures (VGG-16: 89.6 % at 50 %, 79.1 % at 75 %)
-  imply training with the masks.
-- Most of the SNN energy is MACs: an AvgPool of spikes is not a spike train, so mstsim counts
-  the conv and Linear after each AvgPool as dense MACs every step (see the MACs nodes above);
-  a stride-2 conv instead of AvgPool would keep them event-driven.""",
+- Aim met: ANN 96.34 % and SNN 98.03 % (T = 64) at the trained ratio 0.5 on all sites. The
+  SNN beats the ANN because mstsim draws a fresh mask every step and the readout sums 64
+  steps, while the ANN sees a single mask draw.
+- No rescaling, so the model only works at its trained ratio: at masking 0 every layer gets
+  about twice the input it was trained on (ANN 89.86 %, SNN 90.70 %), at 0.75 about half
+  (chance level). The paper's VGG-16 figures (89.6 % at 50 %, 79.1 % at 75 %) are separate
+  trainings per ratio; a 0.75 model would need its own training.
+- Recipe, chosen on the `--val` holdout (ratio 0.5, accuracy averaged over 8 mask draws):
+  widths 32/64 94.9 %, 48/96 98.0 %, 64/128 99.0 %; unmasked pre-training followed by a
+  masked fine-tune (32/64) 96.4 %; a global-average-pool head instead of the Linear head
+  (32/64) 92.6 %.
+- Stride-2 convolutions instead of AvgPool: the only MACs left are the first conv on the
+  analog image; every later layer is driven by spikes (ACs). At masking 0.5 the SNN energy is
+  ~76 uJ per sample, against ~374 uJ for the previous AvgPool CNN (trained unmasked, 12.7 %
+  accuracy at 0.5), whose convs after each AvgPool cost dense MACs every step.""",
+
 }
 
 
@@ -82,7 +103,7 @@ def pct(a):
 
 def accuracy_table(ev):
     runs = ev["runs"]
-    steps = list(next(iter(runs.values()))["snn_accuracy"])
+    steps = sorted(next(iter(runs.values()))["snn_accuracy"], key=int)  # the JSON sorts keys as strings
     lines = ["| run | ANN | " + " | ".join(f"T={t}" for t in steps) + " |",
              "|---" * (len(steps) + 2) + "|"]
     for label, r in runs.items():
@@ -103,13 +124,14 @@ def cost_table(ev):
 
 def masking_summary(ev):
     runs = ev["runs"]
-    base, top = runs["masking 0"], runs["masking 0.75"]
+    base = runs["masking 0"]
     T = str(ev["T"])
-    return (f"At T = {T}, masking 0.75 vs 0: SNN accuracy {pct(top['snn_accuracy'][T])} vs "
-            f"{pct(base['snn_accuracy'][T])} %, ACs {top['acs_per_sample']:,.0f} vs "
-            f"{base['acs_per_sample']:,.0f} per sample "
-            f"(x{top['acs_per_sample'] / base['acs_per_sample']:.3f}), energy "
-            f"x{top['energy_pj_per_sample'] / base['energy_pj_per_sample']:.3f}.")
+    parts = [f"{label}: SNN accuracy {pct(r['snn_accuracy'][T])} vs {pct(base['snn_accuracy'][T])} %, "
+             f"ACs {r['acs_per_sample']:,.0f} vs {base['acs_per_sample']:,.0f} per sample "
+             f"(x{r['acs_per_sample'] / base['acs_per_sample']:.3f}), energy "
+             f"x{r['energy_pj_per_sample'] / base['energy_pj_per_sample']:.3f}"
+             for label, r in runs.items() if label != "masking 0"]
+    return f"At T = {T}, against masking 0: " + "; ".join(parts) + "."
 
 
 def write_card(name, data):

@@ -40,10 +40,16 @@ OPSET, THREADS, BATCH = 18, 2, 64
 RECIPES = {
     "mst_digits": dict(build=lambda: build_mst(0.0), ratio=0.0, sites="attention",
                        epochs=60, lr=2e-3, warmup=3, seed=11, init=None, T=64),
+    # fine-tune chosen on the --val holdout, accuracy at masking 0.75 averaged over 8 mask
+    # draws: 20 ep lr 5e-4 98.8 %, 50 ep 3e-4 98.6 %, 50 ep 5e-4 98.7 %, 60 ep 2e-4 97.9 %,
+    # 40 ep 1e-3 99.2 % (unmasked mst_digits at masking 0: 98.6 %)
     "mst_digits_rsm75": dict(build=lambda: build_mst(0.75), ratio=0.75, sites="attention",
-                             epochs=20, lr=5e-4, warmup=1, seed=22, init="mst_digits", T=64),
-    "cnn_digits": dict(build=DigitsVGG, ratio=0.0, sites="all",
-                       epochs=30, lr=2e-3, warmup=2, seed=33, init=None, T=64),
+                             epochs=40, lr=1e-3, warmup=2, seed=22, init="mst_digits", T=64),
+    # RSM 0.5 after every QCFS, active from the first step (the paper masks every
+    # block of its CNNs); widths 64/128 chosen on the --val holdout (ratio 0.5: 32/64
+    # 94.9 %, 48/96 98.0 %, 64/128 99.0 %; unmasked pre-training + masked fine-tune 96.4 %).
+    "cnn_digits": dict(build=lambda: DigitsVGG(0.5, widths=(64, 128)), ratio=0.5, sites="all",
+                       epochs=40, lr=2e-3, warmup=2, seed=33, init=None, T=64),
 }
 
 
