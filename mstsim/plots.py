@@ -6,6 +6,7 @@ import pathlib
 import numpy as np
 
 from .ledger import COL
+from .report import title
 from .results import Results
 
 
@@ -34,14 +35,13 @@ def write_plots(results: Results, folder) -> list[pathlib.Path]:
         plt.close(fig)
         written.append(path)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6.5, 4))
     for run in results.runs:
-        label = "as exported" if run.mask_ratio is None else f"SNN, masking {run.mask_ratio:g}"
-        ax.plot(np.arange(1, run.T + 1), 100 * run.accuracy(), label=label)
+        name = title(run, results)
+        ax.plot(np.arange(1, run.T + 1), 100 * run.accuracy(), label=f"SNN {name}")
         ann = run.ann_accuracy()
         if not np.isnan(ann):
-            ax.axhline(100 * ann, linestyle="--", linewidth=1, color=ax.lines[-1].get_color(),
-                       label=f"ANN{'' if run.mask_ratio in (None, 0) else f', masking {run.mask_ratio:g}'}")
+            ax.axhline(100 * ann, linestyle="--", linewidth=1, color=ax.lines[-1].get_color(), label=f"ANN {name}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("time steps T")
     ax.set_ylabel("accuracy (%)")
@@ -71,12 +71,17 @@ def write_plots(results: Results, folder) -> list[pathlib.Path]:
     ax.set_ylabel("spikes / neuron / step")
     save(fig, "firing_rate_per_layer.png")
 
-    ratios = [(r.mask_ratio, r.ledger) for r in results.runs if r.mask_ratio is not None]
-    if len(ratios) > 1:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        ax.plot([p for p, _ in ratios], [led.energy_pj() / led.samples / 1e6 for _, led in ratios], "o-")
+    masked = [r for r in results.runs if r.mask_ratio is not None]
+    if len({r.mask_ratio for r in masked}) > 1:
+        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+        for model in dict.fromkeys(r.model for r in masked):  # one line per model
+            runs = sorted((r for r in masked if r.model == model), key=lambda r: r.mask_ratio)
+            ax.plot([r.mask_ratio for r in runs], [r.ledger.energy_pj() / r.ledger.samples / 1e6 for r in runs],
+                    "o-", label=model or None)
         ax.set_xlabel("masking ratio")
         ax.set_ylabel("energy per sample (uJ)")
         ax.grid(alpha=0.3)
+        if any(r.model for r in masked):
+            ax.legend(fontsize=8)
         save(fig, "energy_vs_masking.png")
     return written

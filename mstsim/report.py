@@ -19,7 +19,7 @@ def _label(run: RunResult) -> str:
     return "as exported" if run.mask_ratio is None else f"p = {run.mask_ratio:g}"
 
 
-def _title(run: RunResult, results: Results) -> str:
+def title(run: RunResult, results: Results) -> str:
     """The run's masking, and its model when the file holds several."""
     several = len({r.model for r in results.runs}) > 1
     return f"{_label(run)} {run.model}" if several else _label(run)
@@ -30,7 +30,7 @@ def accuracy_table(results: Results) -> str:
     labelled = all(np.all(r.labels >= 0) for r in runs)
     what = "accuracy (%)" if labelled else "agreement with the ANN's prediction (%)"
     lines = [f"SNN {what} after T steps, by masking ratio:", "",
-             f"{'T':>6} " + " ".join(f"{_title(r, results):>28}" for r in runs)]
+             f"{'T':>6} " + " ".join(f"{title(r, results):>28}" for r in runs)]
     acc = [r.accuracy() for r in runs]
     for t in checkpoints(max(r.T for r in runs)):
         lines.append(f"{t:>6} " + " ".join(f"{_pct(a[t - 1]) if t <= len(a) else '':>28}" for a in acc))
@@ -52,11 +52,11 @@ def cost_table(results: Results) -> str:
         ann_e = led.ann_energy_pj() / max(led.samples, 1)
         is_if = led.totals[:, COL["neuron_updates"]] > 0  # spikes are what IF nodes emit
         spikes = led.totals[is_if, COL["events_out"]].sum() / max(led.samples, 1)
-        lines.append(f"{_title(r, results):>28} {_pct(r.accuracy()[-1]):>9} {led.per_sample('acs'):>14,.0f} "
+        lines.append(f"{title(r, results):>28} {_pct(r.accuracy()[-1]):>9} {led.per_sample('acs'):>14,.0f} "
                      f"{led.per_sample('macs'):>14,.0f} {spikes:>12,.0f} {led.per_sample('events_dropped'):>10,.0f} "
                      f"{e / 1e6:>10.4f} {e / base_e:>8.3f} {e / ann_e:>7.3f}")
     ann = base.ledger.ann_macs.sum()
-    lines.append(f"{'ANN ' + _title(base, results):>28} {_pct(base.ann_accuracy()):>9} {'':>14} {ann:>14,.0f} {'':>12} {'':>10} "
+    lines.append(f"{'ANN ' + title(base, results):>28} {_pct(base.ann_accuracy()):>9} {'':>14} {ann:>14,.0f} {'':>12} {'':>10} "
                  f"{E_MAC_PJ * ann / 1e6:>10.4f}")
     if len(results.runs) > 1:
         lines.append("")
@@ -64,7 +64,7 @@ def cost_table(results: Results) -> str:
         led = run.ledger
         saving = 1 - (led.energy_pj() / max(led.samples, 1)) / base_e
         ac_saving = 1 - led.per_sample("acs") / max(base.ledger.per_sample("acs"), 1e-12)
-        lines.append(f"{_title(run, results)} vs {_title(base, results)}: ACs {-100 * ac_saving:+.1f}%, "
+        lines.append(f"{title(run, results)} vs {title(base, results)}: ACs {-100 * ac_saving:+.1f}%, "
                      f"energy {-100 * saving:+.1f}%, accuracy {100 * (run.accuracy()[-1] - base.accuracy()[-1]):+.1f} "
                      f"points.")
     return "\n".join(lines)
