@@ -59,8 +59,12 @@ class MatMulOp(Op):
             acs = spike_spike_matmul(a.ptr, a.idx, a.val.astype(self.dtype, copy=False), b.ptr, b.idx,
                                      b.val.astype(self.dtype, copy=False), self.n_lead, m, k, n, out)
         elif isinstance(b, Events):
-            analog_spike_matmul(np.ascontiguousarray(a, dtype=self.dtype), b.ptr, b.idx,
-                                b.val.astype(self.dtype, copy=False), m, k, n, out)
+            # transposed layout: columns of a and of the product become contiguous rows
+            a_t = np.ascontiguousarray(a.reshape(batch, self.n_lead, m, k).transpose(0, 1, 3, 2), dtype=self.dtype)
+            out_t = np.zeros((batch, self.n_lead * n * m), dtype=self.dtype)
+            analog_spike_matmul(a_t.reshape(batch, -1), b.ptr, b.idx, b.val.astype(self.dtype, copy=False),
+                                m, k, n, out_t)
+            out = out_t.reshape(batch, self.n_lead, n, m).transpose(0, 1, 3, 2).reshape(batch, -1)
             acs = b.count * m
         elif isinstance(a, Events):
             spike_analog_matmul(a.ptr, a.idx, a.val.astype(self.dtype, copy=False),

@@ -48,21 +48,24 @@ def spike_spike_matmul(a_ptr, a_idx, a_val, b_ptr, b_idx, b_val, n_lead, m, k, n
 
 
 @nb.njit(cache=True, nogil=True)
-def analog_spike_matmul(a, b_ptr, b_idx, b_val, m, k, n, out):
-    """Analog a ``(B, n_lead*M*K)`` times spiking b (``P_t v_t``): M ACs per event.
+def analog_spike_matmul(a_t, b_ptr, b_idx, b_val, m, k, n, out_t):
+    """Analog a times spiking b (``P_t v_t``): M ACs per event, in transposed layout.
 
-    An event of b at (l, d, j) adds column d of ``a[l]`` times its value to
-    column j of ``out[l]``.
+    ``a_t`` is a transposed, ``(B, n_lead*K*M)``; ``out_t`` is the transposed
+    product ``(B, n_lead*N*M)``. An event of b at (l, d, j) adds row d of
+    ``a_t[l]`` (column d of a) times its value to row j of ``out_t[l]``: both
+    rows are contiguous, so the inner loop vectorises.
     """
     for s in range(b_ptr.shape[0] - 1):
         for e in range(b_ptr[s], b_ptr[s + 1]):
             ld = b_idx[e] // n
             j = b_idx[e] - ld * n
             l = ld // k
-            d = ld - l * k
             vb = b_val[e]
+            src = a_t[s, ld * m:(ld + 1) * m]
+            dst = out_t[s, (l * n + j) * m:(l * n + j + 1) * m]
             for i in range(m):
-                out[s, (l * m + i) * n + j] += a[s, (l * m + i) * k + d] * vb
+                dst[i] += src[i] * vb
 
 
 @nb.njit(cache=True, nogil=True)

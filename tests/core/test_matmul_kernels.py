@@ -39,9 +39,10 @@ def test_mixed_products_equal_dense(case):
     b, b_dense, _ = random_events(rng, batch, (lead, k, n), density)
     pa = rng.integers(-8, 9, (batch, lead, m, k)) / 8.0
     pb = rng.integers(-8, 9, (batch, lead, k, n)) / 8.0
-    out = np.zeros((batch, lead * m * n))
-    analog_spike_matmul(pa.reshape(batch, -1), b.ptr, b.idx, b.val, m, k, n, out)
-    assert np.array_equal(out.reshape(batch, lead, m, n), pa @ b_dense)
+    out_t = np.zeros((batch, lead * n * m))
+    pa_t = np.ascontiguousarray(pa.transpose(0, 1, 3, 2)).reshape(batch, -1)
+    analog_spike_matmul(pa_t, b.ptr, b.idx, b.val, m, k, n, out_t)
+    assert np.array_equal(out_t.reshape(batch, lead, n, m).transpose(0, 1, 3, 2), pa @ b_dense)
     out = np.zeros((batch, lead * m * n))
     spike_analog_matmul(a.ptr, a.idx, a.val, pb.reshape(batch, -1), m, k, n, out)
     assert np.array_equal(out.reshape(batch, lead, m, n), a_dense @ pb)
