@@ -14,6 +14,17 @@ import numpy as np
 from .ir.errors import UnsupportedInput
 
 
+def model_settings(metadata: dict) -> dict:
+    """The JSON object in a model's ``mstsim.preprocess`` metadata ({} if absent)."""
+    raw = metadata.get("mstsim.preprocess")
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UnsupportedInput(f"the model's mstsim.preprocess metadata is not JSON: {exc}") from None
+
+
 @dataclass
 class Preprocess:
     """``resize`` (H, W) or None, ``resize_mode`` nearest|bilinear, per-channel ``mean``/``std`` or None;
@@ -29,13 +40,7 @@ class Preprocess:
 
     @classmethod
     def from_metadata(cls, metadata: dict) -> "Preprocess":
-        raw = metadata.get("mstsim.preprocess")
-        if not raw:
-            return cls()
-        try:
-            info = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UnsupportedInput(f"the model's mstsim.preprocess metadata is not JSON: {exc}") from None
+        info = model_settings(metadata)
         resize = info.get("resize")
         return cls(resize=tuple(resize) if resize else None, resize_mode=info.get("resize_mode", "nearest"),
                    mean=tuple(info["mean"]) if info.get("mean") else None,

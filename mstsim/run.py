@@ -13,7 +13,7 @@ import numpy as np
 from . import __version__
 from .ann import run_ann
 from .engine import Events, Simulator
-from .inputs import Preprocess, load_samples
+from .inputs import Preprocess, load_samples, model_settings
 from .ir import Input
 from .ir.errors import UnsupportedInput
 from .ledger import Ledger
@@ -134,7 +134,7 @@ def execute(args) -> Results:
     nets = {m: from_onnx(m) for m in models}
     first = nets[models[0]]
     pre = Preprocess.from_metadata(first.metadata)
-    meta = _metadata(first)
+    meta = model_settings(first.metadata)
     override_preprocess(pre, args)
     T = args.T or int(meta.get("T", 64))
     data = args.data or meta.get("dataset")
@@ -202,9 +202,3 @@ def override_preprocess(pre: Preprocess, args) -> None:
             setattr(pre, key, getattr(args, key))
     if args.resize is not None:
         pre.resize = tuple(args.resize)
-
-
-def _metadata(net) -> dict:
-    import json
-    raw = net.metadata.get("mstsim.preprocess")
-    return json.loads(raw) if raw else {}

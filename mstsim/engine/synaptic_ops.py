@@ -26,6 +26,8 @@ class SynapticOp(Op):
         super().__init__(node, graph, dtype)
         self.fanout, self.effective = fanout_of(node, self.in_shapes[0], self.out_shape)
         self.synapses = int(self.fanout.sum())
+        # with no zero weights the effective count is the count: skip the second pass
+        self.all_effective = bool(np.array_equal(self.fanout, self.effective))
         bias = getattr(node, self.bias_attr, None)
         self.bias = None if bias is None else self.broadcast_bias(bias)
 
@@ -38,8 +40,9 @@ class SynapticOp(Op):
         b = x.batch if isinstance(x, Events) else x.shape[0]
         if isinstance(x, Events):
             row[COL["events_in"]] += x.count
-            row[COL["acs"]] += sum_fanout(x.idx, self.fanout)
-            row[COL["effective_acs"]] += sum_fanout(x.idx, self.effective)
+            acs = sum_fanout(x.idx, self.fanout)
+            row[COL["acs"]] += acs
+            row[COL["effective_acs"]] += acs if self.all_effective else sum_fanout(x.idx, self.effective)
             out = np.zeros((b, self.out_size), dtype=self.dtype)
             self.scatter(Events(x.ptr, x.idx, x.val.astype(self.dtype, copy=False)), out)
         else:
