@@ -8,7 +8,7 @@ from __future__ import annotations
 from .convert import convert
 from .errors import (BatchError, MalformedModel, NoQCFS, OnnxImportError, UnsafeExternalData, UnsupportedOp,
                      UnsupportedUse)
-from .network import Network
+from mstsim.network import Network
 
 
 def from_onnx(path_or_model, *, input_shape=None, require_qcfs: bool = True) -> Network:
@@ -29,7 +29,7 @@ def from_onnx(path_or_model, *, input_shape=None, require_qcfs: bool = True) -> 
     Network
     """
     graph, info = convert(path_or_model, input_shape=input_shape, require_qcfs=require_qcfs)
-    return Network(graph, info)
+    return Network(graph, **info)
 
 
 def inspect_model(path, *, input_shape=None) -> str:

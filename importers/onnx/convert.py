@@ -69,7 +69,7 @@ def convert(path_or_model, *, input_shape=None, require_qcfs: bool = True):
     graph, tensors, counts["ir"] = _ir_passes(ctx.graph, tensors)
     layouts = {v.node: (v.full, v.bax, v.k) for v in ctx.values.values()}
     info = {"layouts": layouts, "provenance": ctx.provenance, "tensors": tensors, "patterns": counts, "source": source,
-            "batch": batch, "input_name": x, "output_name": outputs[0],
+            "export_batch": batch, "onnx_input": x, "onnx_output": outputs[0],
             "metadata": {p.key: p.value for p in model.metadata_props}}
     return graph, info
 

@@ -51,7 +51,7 @@ def rel_err(got: np.ndarray, want: np.ndarray) -> float:
 
 def compare(net, model: onnx.ModelProto, x: np.ndarray, input_shape=None) -> dict[str, float]:
     """Relative error of every IR node that maps to an ONNX tensor, in float32."""
-    ir = net.run_ann(x, dtype=np.float32, keep=True, mask_ratio=0.0)
+    ir = net.run_ann(x, dtype=np.float32, keep=True, rsm={"ratio": 0.0, "sites": "exported"})
     names = [t for n, t in net.tensors.items() if n in ir]
     want = ort_values(disable_masks(model), x, names, input_shape)
     errs = {}

@@ -98,12 +98,12 @@ def test_rsm_pattern(p, like):
     assert len(masks) == 1 and masks[0].ratio == pytest.approx(p) and net.patterns["masks"] == 1
     assert net.graph.kinds[masks[0].name] == "event"
     x = R.uniform(0, 1, (2, 5, 6)).astype(np.float32)
-    off = net.run_ann(x, mask_ratio=0.0)
+    off = net.run_ann(x, rsm={"ratio": 0.0, "sites": "exported"})
     if p == 0:
         np.testing.assert_array_equal(net.run_ann(x), off)
     else:
-        with pytest.raises(Exception, match="seed"):
-            net.run_ann(x)
+        # the default seed is simulate's: 0
+        np.testing.assert_array_equal(net.run_ann(x), net.run_ann(x, seed=0))
         y = net.run_ann(x, seed=7)
         np.testing.assert_array_equal(y, net.run_ann(x, seed=7))
         assert np.all((y == 0) | (y == off))

@@ -1,15 +1,43 @@
-"""ANN-mode forwards of the analog and attention nodes (on ``(B, *shape)`` arrays)."""
+"""The ANN-mode forward of every IR node type, on ``(B, *shape)`` arrays.
+
+ANN mode evaluates the IR as the QCFS network it was converted from: every IF
+node is its QCFS activation (lam = theta, its L), analog nodes are their
+dense maths and a Mask drops elements as in the SNN. The engine's analog
+operators and the reference simulator call these same forwards.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from .ann import register_ann
+from . import dense
+from .ir import IF, Add, Affine, AvgPool2d, ChannelAffine, Conv2d, Graph, Mean, Output, Remap
 from .ir.analog import ELEMENTWISE, Elementwise, Gelu, LayerNorm, MaxPool2d, Softmax
 from .ir.attention import Mask, MatMul
 from .ir.errors import GraphError
 from .ir.synaptic import conv_out_size
 from .masking import keep_mask
+from .registry import TypeRegistry
 
+#: node type -> function(node, graph, *inputs) -> output
+ANN_OPS = TypeRegistry("ANN forward")
+register_ann = ANN_OPS.register
+
+
+@register_ann(IF)
+def _if(node: IF, graph: Graph, x: np.ndarray) -> np.ndarray:
+    if node.levels is None:
+        raise GraphError(f"node {node.name!r} (IF) has no QCFS level count L, so it has no ANN form")
+    return dense.qcfs(x, node.theta, node.levels)
+
+
+register_ann(Affine)(lambda node, graph, x: dense.affine(node, x))
+register_ann(Conv2d)(lambda node, graph, x: dense.conv2d(node, x))
+register_ann(AvgPool2d)(lambda node, graph, x: dense.avg_pool2d(node, x))
+register_ann(Mean)(lambda node, graph, x: dense.mean(node, x))
+register_ann(ChannelAffine)(lambda node, graph, x: dense.channel_affine(node, x))
+register_ann(Add)(lambda node, graph, *xs: dense.add(node, *xs))
+register_ann(Remap)(lambda node, graph, *xs: dense.remap(node, *xs))
+register_ann(Output)(lambda node, graph, x: x)
 
 
 def _per_sample(arr: np.ndarray, ndim: int) -> np.ndarray:
