@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
-from .atis import NCaltech101Dataset, NMNISTDataset
 from .base import Dataset, DatasetError, check_split
-from .cifar import open_cifar10, open_cifar100
-from .cifar10dvs import CIFAR10DVSDataset
 from .digits import DigitsDataset
-from .dvsgesture import DVSGestureDataset
-from .npz import NpzDataset
 
-# spec prefix -> (opener taking (path, split=...), what the path names)
-_OPENERS: dict[str, tuple[Callable[..., Dataset], str]] = {
-    "cifar10": (open_cifar10, "DIR"),
-    "cifar100": (open_cifar100, "DIR"),
-    "npz": (NpzDataset, "FILE"),
-    "nmnist": (NMNISTDataset, "DIR"),
-    "dvsgesture": (DVSGestureDataset, "DIR"),
-    "cifar10dvs": (CIFAR10DVSDataset, "DIR"),
-    "ncaltech101": (NCaltech101Dataset, "DIR"),
+# spec prefix -> (module, opener taking (path, split=...), what the path names); the modules
+# are imported on use, since the event readers pull in tonic (and tonic pulls in torch if installed)
+_OPENERS: dict[str, tuple[str, str, str]] = {
+    "cifar10": ("cifar", "open_cifar10", "DIR"),
+    "cifar100": ("cifar", "open_cifar100", "DIR"),
+    "npz": ("npz", "NpzDataset", "FILE"),
+    "nmnist": ("atis", "NMNISTDataset", "DIR"),
+    "dvsgesture": ("dvsgesture", "DVSGestureDataset", "DIR"),
+    "cifar10dvs": ("cifar10dvs", "CIFAR10DVSDataset", "DIR"),
+    "ncaltech101": ("atis", "NCaltech101Dataset", "DIR"),
 }
 
-SPECS = ("digits",) + tuple(f"{name}:{arg}" for name, (_, arg) in _OPENERS.items())
+SPECS = ("digits",) + tuple(f"{name}:{arg}" for name, (_, _, arg) in _OPENERS.items())
 
 
 def open_dataset(spec: str, *, split: str = "test", root: str | None = None) -> Dataset:
@@ -61,10 +57,16 @@ def open_dataset(spec: str, *, split: str = "test", root: str | None = None) -> 
         return DigitsDataset(split=split)
     if name not in _OPENERS:
         raise DatasetError(f"unknown dataset spec {spec!r}; expected one of: {', '.join(SPECS)}")
-    opener, what = _OPENERS[name]
+    module, opener, what = _OPENERS[name]
+    opener = getattr(importlib.import_module(f"{__package__}.{module}"), opener)
     if not arg:
         raise DatasetError(f"dataset spec {spec!r} needs a path: {name}:{what}")
     path = Path(os.path.expanduser(arg))
     if root is not None and not path.is_absolute():
         path = Path(os.path.expanduser(root)) / path
-    return opener(path, split=split)
+    dataset = opener(path, split=split)
+    if len(dataset) == 0:
+        why = (" (the test split is the last 10% of each class's files, so a class needs at least 2)"
+               if split == "test" and name in ("ncaltech101", "cifar10dvs") else "")
+        raise DatasetError(f"{path}: the {split} split of this {name} dataset holds no samples{why}")
+    return dataset

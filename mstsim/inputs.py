@@ -2,7 +2,9 @@
 
 How a model wants its inputs (resize, normalisation, event binning) is read
 from its ONNX metadata (``mstsim.preprocess``, a JSON object written by the
-training script) and can be overridden on the command line.
+training script) and can be overridden on the command line. Every value
+read from the metadata is checked and bounded (:mod:`mstsim.validate`): a
+model file is input like any other.
 """
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import validate
 from .ir.errors import UnsupportedInput
+
+META = "the model's mstsim.preprocess"
 
 
 def model_settings(metadata: dict) -> dict:
@@ -20,9 +25,39 @@ def model_settings(metadata: dict) -> dict:
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UnsupportedInput(f"the model's mstsim.preprocess metadata is not JSON: {exc}") from None
+        info = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise UnsupportedInput(f"{META} metadata is not JSON: {exc}") from None
+    if not isinstance(info, dict):
+        raise UnsupportedInput(f"{META} metadata must be a JSON object, got {type(info).__name__}")
+    return info
+
+
+def bounded_settings(metadata: dict) -> dict:
+    """:func:`model_settings` with ``T``, ``dataset`` and ``mask_sites`` checked."""
+    info = dict(model_settings(metadata))
+    if info.get("T") is not None:
+        info["T"] = validate.steps(info["T"], f"{META} 'T'")
+    for key in ("dataset", "mask_sites"):
+        if info.get(key) is not None and not isinstance(info[key], str):
+            raise UnsupportedInput(f"{META} {key!r} must be a string, got {info[key]!r}")
+    return info
+
+
+def _floats(info: dict, key: str, positive: bool = False):
+    value = info.get(key)
+    if not value:
+        return None
+    if not isinstance(value, list):
+        raise UnsupportedInput(f"{META} {key!r} must be a list of numbers, got {value!r}")
+    return tuple(validate.real(f"{META} {key!r}", v, positive=positive) for v in value)
+
+
+def _choice(info: dict, key: str, options: tuple[str, ...], default: str) -> str:
+    value = info.get(key, default)
+    if value not in options:
+        raise UnsupportedInput(f"{META} {key!r} must be one of {', '.join(options)}, got {value!r}")
+    return value
 
 
 @dataclass
@@ -42,10 +77,11 @@ class Preprocess:
     def from_metadata(cls, metadata: dict) -> "Preprocess":
         info = model_settings(metadata)
         resize = info.get("resize")
-        return cls(resize=tuple(resize) if resize else None, resize_mode=info.get("resize_mode", "nearest"),
-                   mean=tuple(info["mean"]) if info.get("mean") else None,
-                   std=tuple(info["std"]) if info.get("std") else None,
-                   events=info.get("events", "frames"), bins=int(info.get("bins", 9)))
+        return cls(resize=validate.size_pair(resize, f"{META} 'resize'") if resize else None,
+                   resize_mode=_choice(info, "resize_mode", ("nearest", "bilinear"), "nearest"),
+                   mean=_floats(info, "mean"), std=_floats(info, "std", positive=True),
+                   events=_choice(info, "events", ("frames", "stream"), "frames"),
+                   bins=validate.integer(f"{META} 'bins'", info.get("bins", 9), lo=1, hi=validate.MAX_BINS))
 
 
 def image_batch(images: np.ndarray, pre: Preprocess) -> np.ndarray:
@@ -61,29 +97,64 @@ def image_batch(images: np.ndarray, pre: Preprocess) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def event_batch(samples: list, sensor_size, pre: Preprocess, size: int, steps: int) -> np.ndarray:
+def event_batch(samples: list, sensor_size, pre: Preprocess, size: int, steps: int, files=None) -> np.ndarray:
     """Frames ``(N, 2*bins, S, S)`` or per-step counts ``(N, steps, 2, S, S)``."""
-    from .datasets.transforms import events_to_frames, events_to_stream
-    if pre.events == "stream":
-        return np.stack([events_to_stream(ev, sensor_size, steps, size) for ev in samples])
-    frames = np.stack([events_to_frames(ev, sensor_size, pre.bins, size) for ev in samples]).astype(np.float32)
-    if pre.mean is not None:
-        from .datasets.transforms import normalize
-        frames = normalize(frames, pre.mean, pre.std)
+    from .datasets.transforms import events_to_frames, events_to_stream, normalize
+    out = []
+    for i, ev in enumerate(samples):
+        try:
+            out.append(events_to_stream(ev, sensor_size, steps, size) if pre.events == "stream"
+                       else events_to_frames(ev, sensor_size, pre.bins, size))
+        except ValueError as exc:
+            where = files[i] if files is not None else f"sample {i}"
+            raise UnsupportedInput(f"{where}: cannot bin its events: {exc}") from None
+    frames = np.stack(out).astype(np.float32)
+    if pre.mean is not None and pre.events != "stream":
+        try:
+            frames = normalize(frames, pre.mean, pre.std)
+        except ValueError as exc:
+            raise UnsupportedInput(f"normalisation of event frames of shape {frames.shape[1:]}: {exc}") from None
     return frames
 
 
-def load_samples(spec: str, pre: Preprocess, input_shape, *, limit: int | None, steps: int):
-    """(inputs, labels) of the test split of dataset ``spec``, shaped for the model."""
-    from .datasets import open_dataset
+def open_samples(spec: str, limit: int | None):
+    """(the test split of dataset ``spec``, how many of its samples a run takes); an empty split is an error."""
+    from .datasets import DatasetError, open_dataset
     ds = open_dataset(spec, split="test")
-    n = len(ds) if limit is None else min(limit, len(ds))
+    if len(ds) == 0:
+        raise DatasetError(f"dataset {spec!r}: its test split holds no samples")
+    return ds, len(ds) if limit is None else min(int(limit), len(ds))
+
+
+def input_bytes(ds, n: int, pre: Preprocess, input_shape, steps: int) -> int:
+    """Bytes the prepared inputs and the preprocessing buffers take for ``n`` samples (float32)."""
+    per_sample = int(np.prod(input_shape, dtype=np.int64))
+    if ds.kind == "events":
+        w, h, p = (int(v) for v in ds.sensor_size)
+        bins = steps if pre.events == "stream" else pre.bins
+        prepared = per_sample * (steps if pre.events == "stream" else 1)
+        # one sample's int64 counts before padding and resize, and the stacked float32 copies
+        return p * bins * h * w * 8 + 3 * n * prepared * 4
+    raw = int(np.prod(ds[0][0].shape, dtype=np.int64)) if len(ds) else 0
+    # stacked raw images, the resized copy (and bilinear's row pass), the normalised copy
+    return n * 4 * (raw + 3 * per_sample)
+
+
+def load_samples(spec, pre: Preprocess, input_shape, *, limit: int | None = None, steps: int,
+                 dataset=None, n: int | None = None):
+    """(inputs, labels) of the test split of dataset ``spec``, shaped for the model."""
+    ds, count = (dataset, len(dataset)) if dataset is not None else open_samples(spec, limit)
+    n = count if n is None else min(n, count)
     pairs = [ds[i] for i in range(n)]
     labels = np.array([p[1] for p in pairs], dtype=np.int64)
     if ds.kind == "events":
-        x = event_batch([p[0] for p in pairs], ds.sensor_size, pre, int(input_shape[-1]), steps)
+        files = getattr(ds, "files", None)
+        x = event_batch([p[0] for p in pairs], ds.sensor_size, pre, int(input_shape[-1]), steps, files)
         shape = x.shape[2:] if pre.events == "stream" else x.shape[1:]
     else:
+        shapes = {p[0].shape for p in pairs}
+        if len(shapes) > 1:
+            raise UnsupportedInput(f"dataset {spec!r} holds images of several shapes: {sorted(shapes)}")
         x = image_batch(np.stack([p[0] for p in pairs]), pre)
         shape = x.shape[1:]
     if tuple(shape) != tuple(input_shape):

@@ -90,6 +90,27 @@ def top_layers(run: RunResult, k: int = 8) -> str:
     return "\n".join(lines)
 
 
+def default_run_memory(net, *, batch: int = 128) -> str:
+    """What ``mstsim run MODEL`` with default options would need in memory, against what is available."""
+    from .inputs import Preprocess, bounded_settings, input_bytes, open_samples
+    from .memory import available_bytes, estimate_simulation, format_bytes
+    from .ir.errors import MstsimError
+    meta = bounded_settings(net.metadata)
+    T = meta.get("T") or 64
+    data, samples, need_in = meta.get("dataset"), batch, 0
+    if data:
+        try:
+            ds, samples = open_samples(data, None)
+            need_in = input_bytes(ds, samples, Preprocess.from_metadata(net.metadata), net.input_shape, T)
+        except MstsimError:
+            data = None  # the dataset is not on this machine: estimate for one batch
+    est = estimate_simulation(net.graph, samples=samples, batch=batch, T=T, detail=True, input_bytes=need_in)
+    free = available_bytes()
+    what = f"{samples} samples of {data}" if data else f"{samples} samples"
+    return (f"memory of the default run ({what}, batch {min(batch, samples)}, T = {T}, float32): "
+            f"{est.describe()}; available: {'unknown' if free is None else format_bytes(free)}")
+
+
 def full_report(results: Results) -> str:
     c = results.config
     models = ", ".join(f"{m} (sha256 {h[:12]}...)" for m, h in zip(c.get("models", [c.get("model")]),

@@ -6,8 +6,10 @@ either the last complete file or none, never a half-written one.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
+import time
 from dataclasses import dataclass, field
 
 import h5py
@@ -22,6 +24,28 @@ FORMAT_VERSION = 1
 
 class ResultsError(MstsimError):
     """A results file is missing, not an mstsim results file, or unreadable."""
+
+
+class ResultsWriteError(MstsimError):
+    """A results file could not be written (disk full, I/O error, permissions)."""
+
+    def __init__(self, path, exc: OSError, kept: str = ""):
+        self.path, self.errno, self.strerror = path, exc.errno, exc.strerror or str(exc)
+        self.kept = kept
+        code = f"errno {exc.errno}, " if exc.errno else ""
+        super().__init__(f"cannot write {path}: {self.strerror} ({code}{type(exc).__name__})"
+                         + (f"; {kept}" if kept else ""))
+
+    def keeping(self, kept: str) -> "ResultsWriteError":
+        """The same error, saying what was kept."""
+        return ResultsWriteError(self.path, OSError(self.errno, self.strerror), kept)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 @dataclass
@@ -62,42 +86,141 @@ class Results:
     runs: list[RunResult]
 
     def save(self, path: str) -> None:
-        """Write atomically: a temporary file beside ``path``, then a rename."""
+        """Write atomically: the HDF5 image is built in memory, written to a temporary
+        file beside ``path``, flushed to disk, then renamed over ``path``.
+
+        Building the image in memory keeps HDF5 away from a failing disk: a
+        write error (disk full, I/O error) is a plain ``OSError`` of one
+        ``write``, turned into :class:`ResultsWriteError`, and the temporary
+        file is removed, so ``path`` keeps its previous content.
+        """
+        image = io.BytesIO()
+        with h5py.File(image, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["format_version"] = FORMAT_VERSION
+            config = dict(self.config, run_order=json.dumps([r.name for r in self.runs]))
+            f.attrs["config"] = json.dumps(config, sort_keys=True)
+            for key in ("mstsim_version", "model", "model_sha256", "data", "created"):
+                f.attrs[key] = str(self.config.get(key, ""))
+            for run in self.runs:
+                _write_run(f.create_group(f"runs/{run.name}"), run)
         tmp = f"{path}.partial-{os.getpid()}"
         try:
-            with h5py.File(tmp, "w") as f:
-                f.attrs["format"] = FORMAT
-                f.attrs["format_version"] = FORMAT_VERSION
-                config = dict(self.config, run_order=json.dumps([r.name for r in self.runs]))
-                f.attrs["config"] = json.dumps(config, sort_keys=True)
-                for key in ("mstsim_version", "model", "model_sha256", "data", "created"):
-                    f.attrs[key] = str(self.config.get(key, ""))
-                for run in self.runs:
-                    _write_run(f.create_group(f"runs/{run.name}"), run)
+            with open(tmp, "wb") as out:
+                out.write(image.getbuffer())
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, path)
+        except OSError as exc:
+            _remove(tmp)
+            raise ResultsWriteError(path, exc) from None
         except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+            _remove(tmp)
             raise
 
     @classmethod
     def load(cls, path: str) -> "Results":
+        """Read a results file, checking its format version and every group and dataset it needs.
+
+        Raises
+        ------
+        ResultsError
+            Naming the file and what is missing or inconsistent.
+        """
         if not os.path.isfile(path):
             raise ResultsError(f"{path}: no such results file")
         try:
-            with h5py.File(path, "r") as f:
-                if f.attrs.get("format") != FORMAT:
-                    raise ResultsError(f"{path}: not an mstsim results file (no format attribute {FORMAT!r})")
-                if int(f.attrs["format_version"]) > FORMAT_VERSION:
-                    raise ResultsError(f"{path}: format version {f.attrs['format_version']} is newer than "
-                                       f"this mstsim reads ({FORMAT_VERSION})")
-                config = json.loads(f.attrs["config"])
-                runs = [_read_run(name, f[f"runs/{name}"]) for name in f["runs"]] if "runs" in f else []
+            f = h5py.File(path, "r")
         except OSError as exc:
             raise ResultsError(f"{path}: cannot be read as HDF5 ({exc})") from None
-        order = json.loads(config["run_order"]) if "run_order" in config else []
+        try:
+            with f:
+                config = _read_header(path, f)
+                if "runs" not in f or not isinstance(f["runs"], h5py.Group):
+                    raise ResultsError(f"{path}: the group 'runs' is missing (the file is incomplete)")
+                runs = [_read_run(path, name, f["runs"][name]) for name in f["runs"]]
+        except ResultsError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+            raise ResultsError(f"{path}: damaged, cannot be read as an mstsim results file "
+                               f"({type(exc).__name__}: {exc})") from None
+        if not runs:
+            raise ResultsError(f"{path}: holds no runs")
+        order = config.get("run_order", "[]")
+        order = json.loads(order) if isinstance(order, str) else []
         runs.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
         return cls(config=config, runs=runs)
+
+
+class Checkpoint:
+    """Saves the completed runs plus the samples done of the current one, at most every ``every`` seconds.
+
+    Every save replaces the file atomically, so an interruption at any moment
+    leaves the last complete checkpoint (or no file before the first one).
+    ``saved`` says what the file holds, for the message of an interrupted or
+    failed run; a ``guard`` (:class:`mstsim.signals.Guard`) is told the same.
+    """
+
+    def __init__(self, path, results: Results, every: float = 5.0, guard=None) -> None:
+        self.path, self.results, self.every, self.guard = path, results, every, guard
+        self.last = time.perf_counter()
+        self.saved = "no results were saved" + ("" if path else " (no --out given)")
+        self._tell()
+
+    def due(self) -> bool:
+        return bool(self.path) and time.perf_counter() - self.last >= self.every
+
+    def partial(self, run: RunResult, total: int) -> None:
+        """Save the completed runs and ``run``, which holds some of ``total`` samples."""
+        self._write(Results(self.results.config, self.results.runs + [run]),
+                    f" and {run.ledger.samples} of {total} samples of {run.name}")
+
+    def save(self) -> None:
+        if self.path:
+            self._write(self.results, "")
+
+    def _write(self, results: Results, extra: str) -> None:
+        try:
+            if self.guard is not None:
+                with self.guard.writing():
+                    results.save(self.path)
+            else:
+                results.save(self.path)
+        except ResultsWriteError as exc:
+            kept = self.saved if self.saved.startswith("no results") else f"the last checkpoint is intact: {self.saved}"
+            raise exc.keeping(kept) from None
+        self.last = time.perf_counter()
+        runs = self.results.runs
+        whole = f"{len(runs)} complete run{'s' if len(runs) != 1 else ''} ({', '.join(r.name for r in runs)})"
+        self.saved = f"{self.path} holds " + (whole + extra if runs else extra.removeprefix(" and "))
+        self._tell()
+
+    def _tell(self) -> None:
+        if self.guard is not None:
+            self.guard.saved = self.saved
+
+
+def _read_header(path: str, f: h5py.File) -> dict:
+    if f.attrs.get("format") != FORMAT:
+        raise ResultsError(f"{path}: not an mstsim results file (no format attribute {FORMAT!r})")
+    if "format_version" not in f.attrs:
+        raise ResultsError(f"{path}: the attribute 'format_version' is missing")
+    try:
+        version = int(f.attrs["format_version"])
+    except (TypeError, ValueError):
+        raise ResultsError(f"{path}: format_version {f.attrs['format_version']!r} is not an integer") from None
+    if version > FORMAT_VERSION or version < 1:
+        raise ResultsError(f"{path}: format version {version} is not one this mstsim reads "
+                           f"(1 .. {FORMAT_VERSION})" + ("; upgrade mstsim" if version > FORMAT_VERSION else ""))
+    if "config" not in f.attrs:
+        raise ResultsError(f"{path}: the attribute 'config' is missing")
+    try:
+        config = json.loads(f.attrs["config"])
+    except (TypeError, ValueError):
+        raise ResultsError(f"{path}: the attribute 'config' is not JSON") from None
+    if not isinstance(config, dict):
+        raise ResultsError(f"{path}: the attribute 'config' is not a JSON object")
+    return config
 
 
 def _write_run(g: h5py.Group, run: RunResult) -> None:
@@ -125,22 +248,63 @@ def _write_run(g: h5py.Group, run: RunResult) -> None:
                 ds.create_dataset(key, data=arr, compression="gzip", shuffle=True)
 
 
-def _read_run(name: str, g: h5py.Group) -> RunResult:
+RUN_DATASETS = ("labels", "sample_ids", "predictions", "ann_predictions", "final_logits", "neurons")
+RUN_ATTRS = ("mask_ratio", "mask_sites", "T", "samples")
+LEDGER_DATASETS = ("nodes", "kinds", "totals", "ann_macs")
+
+
+def _need(path, where: str, g: h5py.Group, datasets=(), attrs=(), groups=()) -> None:
+    """Name the first required member of ``g`` that is missing."""
+    for key in groups:
+        if key not in g or not isinstance(g[key], h5py.Group):
+            raise ResultsError(f"{path}: {where} has no group {key!r} (the file is incomplete or damaged)")
+    for key in datasets:
+        if key not in g or not isinstance(g[key], h5py.Dataset):
+            raise ResultsError(f"{path}: {where} has no dataset {key!r} (the file is incomplete or damaged)")
+    for key in attrs:
+        if key not in g.attrs:
+            raise ResultsError(f"{path}: {where} has no attribute {key!r} (the file is incomplete or damaged)")
+
+
+def _text(values) -> list[str]:
+    return [s.decode() if isinstance(s, bytes) else str(s) for s in np.asarray(values).reshape(-1)]
+
+
+def _read_run(path, name: str, g) -> RunResult:
+    where = f"run {name!r}"
+    if not isinstance(g, h5py.Group):
+        raise ResultsError(f"{path}: {where} is not a group")
+    _need(path, where, g, RUN_DATASETS, RUN_ATTRS, ("ledger",))
     led = g["ledger"]
+    _need(path, f"{where} ledger", led, LEDGER_DATASETS, ("columns",))
     columns = json.loads(led.attrs["columns"])
     if columns != list(COLUMNS):
-        raise ResultsError(f"run {name!r}: ledger columns {columns} differ from this mstsim's {list(COLUMNS)}")
-    ledger = Ledger(nodes=[s.decode() if isinstance(s, bytes) else s for s in led["nodes"][()]],
-                    kinds=[s.decode() if isinstance(s, bytes) else s for s in led["kinds"][()]],
-                    totals=led["totals"][()], ann_macs=led["ann_macs"][()], samples=int(g.attrs["samples"]),
-                    steps=int(g.attrs["T"]), per_step=led["per_step"][()] if "per_step" in led else None)
+        raise ResultsError(f"{path}: {where}: ledger columns {columns} differ from this mstsim's {list(COLUMNS)}")
+    T, samples = int(g.attrs["T"]), int(g.attrs["samples"])
+    nodes = _text(led["nodes"][()])
+    arrays = {k: g[k][()] for k in RUN_DATASETS}
+    totals, per_step = led["totals"][()], led["per_step"][()] if "per_step" in led else None
+    n = arrays["labels"].shape[0] if arrays["labels"].ndim == 1 else -1
+    expected = {"labels": (n,), "sample_ids": (n,), "predictions": (T, n), "ann_predictions": (n,),
+                "neurons": (len(nodes),), "totals": (len(nodes), len(COLUMNS))}
+    expected["ann_macs"] = (len(nodes),)
+    found = dict(arrays, totals=totals, ann_macs=led["ann_macs"][()])
+    if per_step is not None:
+        expected["per_step"], found["per_step"] = (T, len(nodes), len(COLUMNS)), per_step
+    for key, shape in expected.items():
+        if n < 0 or found[key].shape != shape:
+            raise ResultsError(f"{path}: {where}: {key} has shape {found[key].shape}, expected {shape}")
+    if arrays["final_logits"].ndim != 2 or arrays["final_logits"].shape[0] != n or T < 1:
+        raise ResultsError(f"{path}: {where}: final_logits has shape {arrays['final_logits'].shape}, "
+                           f"expected ({n}, classes)")
+    ledger = Ledger(nodes=nodes, kinds=_text(led["kinds"][()]), totals=totals.astype(np.int64),
+                    ann_macs=found["ann_macs"].astype(np.int64), samples=samples, steps=T, per_step=per_step)
     spikes = {}
     for key in sorted(g.get("spikes", {})):
         ds = g["spikes"][key]
-        spikes[ds.attrs["node"]] = (ds["sample"][()], ds["step"][()], ds["index"][()])
+        _need(path, f"{where} spikes {key}", ds, ("sample", "step", "index"), ("node",))
+        spikes[str(ds.attrs["node"])] = (ds["sample"][()], ds["step"][()], ds["index"][()])
     ratio = float(g.attrs["mask_ratio"])
     return RunResult(name=name, mask_ratio=None if np.isnan(ratio) else ratio,
-                     mask_sites=g.attrs["mask_sites"] or None, T=int(g.attrs["T"]), labels=g["labels"][()],
-                     sample_ids=g["sample_ids"][()], predictions=g["predictions"][()],
-                     ann_predictions=g["ann_predictions"][()], final_logits=g["final_logits"][()],
-                     ledger=ledger, neurons=g["neurons"][()], spikes=spikes, model=str(g.attrs.get("model", "")))
+                     mask_sites=str(g.attrs["mask_sites"]) or None, T=T, ledger=ledger,
+                     spikes=spikes, model=str(g.attrs.get("model", "")), **arrays)

@@ -1,4 +1,10 @@
-"""``mstsim run``: simulate a model on a dataset at one or more masking ratios, record, save."""
+"""``mstsim run``: simulate a model on a dataset at one or more masking ratios, record, save.
+
+The simulation goes through :func:`mstsim.simulate`, the same path as the
+Python API; this module adds what a command-line run needs around it:
+checked arguments, a memory estimate, checkpoints, spike recording and a
+stop between batches on Ctrl-C or SIGTERM.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -10,15 +16,16 @@ import time
 
 import numpy as np
 
-from . import __version__
+from . import __version__, memory, validate
 from .ann import run_ann
-from .engine import Events, Simulator
-from .inputs import Preprocess, load_samples, model_settings
+from .api import simulate
+from .engine import Events
+from .inputs import Preprocess, bounded_settings, input_bytes, load_samples, open_samples
 from .ir import Input
-from .ir.errors import UnsupportedInput
-from .ledger import Ledger
-from .results import Results, RunResult
-from .rsm import configure_rsm
+from .ir.errors import MstsimError, UnsupportedInput
+from .results import Checkpoint, Results, RunResult
+from .rsm import configure_rsm, select_sites
+from .signals import Guard
 
 BUNDLED = pathlib.Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = BUNDLED / "mst_digits.onnx"
@@ -34,19 +41,22 @@ def sha256(path) -> str:
 
 
 class Progress:
-    """A one-line progress report on stderr, only when it is a terminal."""
+    """Progress on stderr: one rewritten line on a terminal, or whole lines with ``--progress``."""
 
-    def __init__(self, label: str, total: int, enabled: bool | None = None) -> None:
-        self.label, self.total = label, total
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+    def __init__(self, label: str, total: int, *, lines: bool = False) -> None:
+        self.label, self.total, self.lines = label, total, lines
+        self.enabled = lines or sys.stderr.isatty()
         self.start = time.perf_counter()
 
-    def __call__(self, done: int) -> None:
-        if self.enabled:
-            rate = done / max(time.perf_counter() - self.start, 1e-9)
-            print(f"\r{self.label}: {done}/{self.total} samples ({rate:.1f}/s)", end="", file=sys.stderr)
-            if done >= self.total:
-                print(file=sys.stderr)
+    def __call__(self, done: int, total: int | None = None) -> None:
+        if not self.enabled:
+            return
+        rate = done / max(time.perf_counter() - self.start, 1e-9)
+        text = f"{self.label}: {done}/{self.total} samples ({rate:.1f}/s)"
+        if self.lines:
+            print(text, file=sys.stderr, flush=True)
+        else:
+            print("\r" + text, end="\n" if done >= self.total else "", file=sys.stderr, flush=True)
 
 
 def with_event_input(graph):
@@ -55,53 +65,39 @@ def with_event_input(graph):
     return Graph(dataclasses.replace(n, kind="event") if isinstance(n, Input) else n for n in graph)
 
 
-def simulate_run(name, graph, x, labels, *, ratio, sites, T, batch, seed, dtype, record, progress,
-                 on_batch=None) -> RunResult:
-    """Simulate every sample in batches; ANN predictions with the same masks (step 0).
-
-    ``on_batch(partial)`` receives the RunResult of the samples done so far after each batch.
-    """
-    n = x.shape[0]
-    sim = Simulator(graph, dtype=dtype, seed=seed)
-    names = [op.node.name for op in sim.ops]
-    ledger = Ledger.empty(names, [graph.kinds[k] for k in names], sim.ann_macs(), T, detail=True)
-    preds = np.zeros((T, n), dtype=np.int64)
-    ann_pred = np.zeros(n, dtype=np.int64)
-    final = None
-    spikes = {k: [] for k in names if graph.kinds[k] == "event"} if record else {}
-    stream = graph.kinds[graph.input_node().name] == "event"
-    for start in range(0, n, batch):
-        stop = min(start + batch, n)
-        ids = np.arange(start, stop)
-        on_step = _recorder(spikes, ids) if record else None
-        res = sim.run(x[start:stop], T, detail=True, sample_ids=ids, on_step=on_step)
-        ledger.merge(res.ledger)
-        preds[:, start:stop] = res.predictions
-        out = res.cum_logits[-1].reshape(stop - start, -1).astype(np.float64)
-        final = np.zeros((n, out.shape[1])) if final is None else final
-        final[start:stop] = out
-        ann_in = x[start:stop].sum(axis=1) / T if stream else x[start:stop]  # a stream's ANN input: its mean rate
-        ann_pred[start:stop] = run_ann(graph, ann_in, dtype=np.float32, seed=seed, sample_ids=ids) \
-            .reshape(stop - start, -1).argmax(1)
-        progress(stop)
-        if on_batch is not None or stop == n:
-            neurons = np.array([int(np.prod(graph.shapes[k])) for k in names], dtype=np.int64)
-            recorded = {k: tuple(np.concatenate(parts) for parts in zip(*v)) for k, v in spikes.items() if v}
-            run = RunResult(name=name, mask_ratio=ratio, mask_sites=sites, T=T, labels=labels[:stop],
-                            sample_ids=np.arange(stop), predictions=preds[:, :stop], ann_predictions=ann_pred[:stop],
-                            final_logits=final[:stop], ledger=ledger, neurons=neurons, spikes=recorded)
-            if on_batch is not None:
-                on_batch(run)
-    return run
-
-
-def _recorder(spikes: dict, ids: np.ndarray):
-    def on_step(t, values):
-        for name, v in values.items():
-            if name in spikes and isinstance(v, Events) and v.count:
-                rows = np.repeat(np.arange(v.batch), np.diff(v.ptr))
-                spikes[name].append((ids[rows].astype(np.int32), np.full(v.count, t, np.int32), v.idx.copy()))
-    return on_step
+def check_args(args) -> None:
+    """Every ``mstsim run`` option in its valid range, and ``--out`` writable, before any work."""
+    if args.T is not None:
+        validate.steps(args.T, "--T")
+    if args.samples is not None:
+        validate.integer("--samples", args.samples, lo=1)
+    validate.integer("--batch", args.batch, lo=1)
+    validate.seed(args.seed, "--seed")
+    for r in args.mask_ratio or ():
+        validate.ratio(r, "--mask-ratio")
+    if args.mask_sites is not None and not args.mask_sites.strip():
+        raise validate.ArgumentError("--mask-sites must name a preset or a pattern, got ''")
+    if args.mask_sites is not None and args.model and args.mask_ratio is None:
+        raise validate.ArgumentError(f"--mask-sites {args.mask_sites!r} needs --mask-ratio: without it the "
+                                     f"model runs with its exported masks as they are")
+    if args.bins is not None:
+        validate.integer("--bins", args.bins, lo=1, hi=validate.MAX_BINS)
+    if args.resize is not None:
+        validate.size_pair(args.resize, "--resize")
+    if (args.mean is None) != (args.std is None):
+        raise validate.ArgumentError("--mean and --std go together")
+    for v in args.mean or ():
+        validate.real("--mean", v)
+    for v in args.std or ():
+        validate.real("--std", v, positive=True)
+    if args.mean is not None and len(args.mean) != len(args.std):
+        raise validate.ArgumentError(f"--mean has {len(args.mean)} values and --std {len(args.std)}; "
+                                     f"give one of each per channel")
+    validate.real("--checkpoint", args.checkpoint, lo=0.0)
+    if args.record and not args.out:
+        raise validate.ArgumentError("--record spikes stores the spikes in the results file: give --out FILE")
+    if args.out:
+        validate.output_file(args.out, overwrite=args.overwrite)
 
 
 def plan(args) -> list[tuple[pathlib.Path, float | None]]:
@@ -120,29 +116,60 @@ def plan(args) -> list[tuple[pathlib.Path, float | None]]:
     return [(DEFAULT_MODEL, 0.0), (DEFAULT_MODEL, 0.75), (MASKED_MODEL, 0.75)]
 
 
-def execute(args) -> Results:
+@dataclasses.dataclass
+class Job:
+    model: pathlib.Path
+    ratio: float | None
+    graph: object
+    name: str
+    label: str
+
+
+def execute(args, guard: Guard | None = None) -> Results:
     """Run what the parsed ``mstsim run`` arguments ask for; save to ``--out`` at checkpoints."""
     from .importers.onnx import from_onnx
+    guard = guard or Guard(notify=False)
+    check_args(args)
     jobs = plan(args)
     for model, _ in jobs:
         if not model.is_file():
             raise UnsupportedInput(f"model file {model} not found" + ("" if args.model else
                                    " (a bundled model is missing from this checkout; give a MODEL.onnx)"))
-    if args.out and pathlib.Path(args.out).exists() and not args.overwrite:
-        raise UnsupportedInput(f"{args.out} exists; pass --overwrite to replace it (nothing was run)")
     models = list(dict.fromkeys(m for m, _ in jobs))
-    nets = {m: from_onnx(m) for m in models}
+    say = _say if args.progress else (lambda text: None)
+    nets = {}
+    for m in models:
+        guard.check()
+        say(f"importing {m}")
+        nets[m] = from_onnx(m)
     first = nets[models[0]]
     pre = Preprocess.from_metadata(first.metadata)
-    meta = model_settings(first.metadata)
+    meta = bounded_settings(first.metadata)
     override_preprocess(pre, args)
-    T = args.T or int(meta.get("T", 64))
+    T = args.T or meta.get("T", 64)
     data = args.data or meta.get("dataset")
     if data is None:
         raise UnsupportedInput("no --data given and the model does not name its dataset")
-    x, labels = load_samples(data, pre, first.input_shape, limit=args.samples, steps=T)
     sites = args.mask_sites or meta.get("mask_sites") or "attention"
-    dtype = np.float64 if args.dtype == "float64" else np.float32
+    dataset, n = open_samples(data, args.samples)
+    stream = pre.events == "stream" and dataset.kind == "events"
+    planned = [_job(nets[m], m, r, sites, stream, several=len(models) > 1) for m, r in jobs]
+    dtype = np.dtype(args.dtype)
+    need_in = input_bytes(dataset, n, pre, first.input_shape, T)
+    for job in planned:
+        if nets[job.model].input_shape != first.input_shape:
+            raise UnsupportedInput(f"{job.model} expects inputs {nets[job.model].input_shape}, "
+                                   f"{models[0]} {first.input_shape}")
+        est = memory.estimate_simulation(job.graph, samples=n, batch=args.batch, T=T, dtype=dtype, detail=True,
+                                         record=args.record == "spikes", input_bytes=need_in)
+        memory.check_fits(est, f"the run of {job.label} ({n} samples, batch {args.batch}, T = {T})",
+                          hint="lower --batch, --T or --samples")
+        warning = memory.warn_bounds(est)
+        if warning:
+            print(f"mstsim: {warning}", file=sys.stderr)
+    guard.check()
+    say(f"reading {n} samples of {data}")
+    x, labels = load_samples(data, pre, first.input_shape, dataset=dataset, n=n, steps=T)
     config = {"model": str(models[0]), "models": [str(m) for m in models],
               "model_sha256": sha256(models[0]), "models_sha256": [sha256(m) for m in models],
               "mstsim_version": __version__, "data": data, "T": T, "samples": int(x.shape[0]),
@@ -150,55 +177,88 @@ def execute(args) -> Results:
               "mask_sites": sites, "record": args.record or "", "preprocess": dataclasses.asdict(pre),
               "created": datetime.datetime.now().isoformat(timespec="seconds")}
     results = Results(config=config, runs=[])
-    saver = Checkpoint(args.out, results)
-    for model, ratio in jobs:
-        net = nets[model]
-        if net.input_shape != first.input_shape:
-            raise UnsupportedInput(f"{model} expects inputs {net.input_shape}, {models[0]} {first.input_shape}")
-        stream = pre.events == "stream" and x.ndim == len(net.input_shape) + 2
-        base = with_event_input(net.graph) if stream else net.graph
-        graph = base if ratio is None else configure_rsm(base, ratio, sites)
-        name = "exported_masks" if ratio is None else f"mask_{ratio:g}"
-        if len(models) > 1:
-            name += f"_{model.stem}"
-        label = ("as exported" if ratio is None else f"mask ratio {ratio:g}") + f" ({model.stem})"
-        run = simulate_run(name, graph, x, labels, ratio=ratio, sites=None if ratio is None else sites, T=T,
-                           batch=args.batch, seed=args.seed, dtype=dtype, record=args.record == "spikes",
-                           progress=Progress(label, x.shape[0]), on_batch=saver.partial if args.out else None)
-        run.model = model.stem
+    saver = Checkpoint(args.out, results, every=args.checkpoint, guard=guard)
+    for job in planned:
+        guard.check()
+        run = simulate_job(job, x, labels, T=T, sites=sites, args=args, dtype=dtype, saver=saver, guard=guard)
         results.runs.append(run)
         saver.save()
     return results
 
 
-class Checkpoint:
-    """Saves the completed runs plus the samples done of the current one, at most every few seconds.
+def _say(text: str) -> None:
+    print(f"mstsim: {text}", file=sys.stderr, flush=True)
 
-    Every save replaces the file atomically, so an interruption at any moment
-    leaves the last complete checkpoint (or no file before the first one).
-    """
 
-    def __init__(self, path, results: Results, every: float = 5.0) -> None:
-        self.path, self.results, self.every = path, results, every
-        self.last = time.perf_counter()
+def _job(net, model, ratio, sites, stream, *, several) -> Job:
+    base = with_event_input(net.graph) if stream else net.graph
+    if ratio is None:
+        graph = base
+    else:
+        select_sites(base, sites, allow_empty=ratio == 0.0)  # a site that matches nothing is an error even at 0
+        graph = configure_rsm(base, ratio, sites)
+    name = ("exported_masks" if ratio is None else f"mask_{ratio:g}") + (f"_{model.stem}" if several else "")
+    label = ("as exported" if ratio is None else f"mask ratio {ratio:g}") + f" ({model.stem})"
+    return Job(model, ratio, graph, name, label)
 
-    def partial(self, run: RunResult) -> None:
-        if time.perf_counter() - self.last >= self.every:
-            Results(self.results.config, self.results.runs + [run]).save(self.path)
-            self.last = time.perf_counter()
 
-    def save(self) -> None:
-        if self.path:
-            self.results.save(self.path)
-            self.last = time.perf_counter()
+def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoint, guard: Guard) -> RunResult:
+    """One run through :func:`mstsim.simulate`; ANN predictions with the same masks; checkpoints."""
+    graph, n = job.graph, x.shape[0]
+    stream = graph.kinds[graph.input_node().name] == "event"
+    record = args.record == "spikes"
+    preds = np.zeros((T, n), dtype=np.int64)
+    ann_pred = np.zeros(n, dtype=np.int64)
+    final = None
+    spikes = {k.name: [] for k in graph if graph.kinds[k.name] == "event"} if record else {}
+    done = 0
+
+    def partial(ledger) -> RunResult:
+        neurons = np.array([int(np.prod(graph.shapes[k])) for k in ledger.nodes], dtype=np.int64)
+        recorded = {k: tuple(np.concatenate(parts) for parts in zip(*v)) for k, v in spikes.items() if v}
+        return RunResult(name=job.name, mask_ratio=job.ratio, mask_sites=None if job.ratio is None else sites,
+                         T=T, labels=labels[:done], sample_ids=np.arange(done), predictions=preds[:, :done],
+                         ann_predictions=ann_pred[:done], final_logits=final[:done], ledger=ledger,
+                         neurons=neurons, spikes=recorded, model=job.model.stem)
+
+    def on_batch(ids, res, ledger) -> None:
+        nonlocal final, done
+        start, stop = int(ids[0]), int(ids[-1]) + 1
+        preds[:, start:stop] = res.predictions
+        out = res.cum_logits[-1].reshape(stop - start, -1).astype(np.float64)
+        final = np.zeros((n, out.shape[1])) if final is None else final
+        final[start:stop] = out
+        ann_in = x[start:stop].sum(axis=1) / T if stream else x[start:stop]  # a stream's ANN input: its mean rate
+        ann_pred[start:stop] = run_ann(graph, ann_in, dtype=np.float32, seed=args.seed, sample_ids=ids) \
+            .reshape(stop - start, -1).argmax(1)
+        done = stop
+        if stop < n and saver.due():
+            saver.partial(partial(ledger), n)
+
+    progress = Progress(job.label, n, lines=args.progress)
+    progress(0)
+    res = simulate(graph, x, T=T, batch_size=args.batch, dtype=dtype, seed=args.seed, detail=True,
+                   progress=progress, on_step=_recorder(spikes) if record else None, on_batch=on_batch,
+                   between_batches=guard.check)
+    return partial(res.ledger)
+
+
+def _recorder(spikes: dict):
+    def on_step(t, values, ids):
+        for name, v in values.items():
+            if name in spikes and isinstance(v, Events) and v.count:
+                rows = np.repeat(np.arange(v.batch), np.diff(v.ptr))
+                spikes[name].append((ids[rows].astype(np.int32), np.full(v.count, t, np.int32), v.idx.copy()))
+    return on_step
 
 
 def override_preprocess(pre: Preprocess, args) -> None:
     """Command-line options win over the model's metadata."""
-    if (args.mean is None) != (args.std is None):
-        raise UnsupportedInput("--mean and --std go together")
     for key in ("events", "bins", "resize_mode", "mean", "std"):
         if getattr(args, key) is not None:
             setattr(pre, key, getattr(args, key))
     if args.resize is not None:
         pre.resize = tuple(args.resize)
+
+
+__all__ = ["execute", "check_args", "plan", "MstsimError"]

@@ -22,7 +22,7 @@ def test_batching_does_not_change_results():
 def test_python_dash_m_reports_errors_cleanly(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mstsim", "run", "--T", "0"], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "T must be >= 1" in proc.stderr and "Traceback" not in proc.stderr
+    assert "--T must be an integer in [1, 1000000], got 0" in proc.stderr and "Traceback" not in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "mstsim", "run", str(tmp_path / "nope.onnx")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "nope.onnx" in proc.stderr and "Traceback" not in proc.stderr

@@ -5,7 +5,6 @@ import h5py
 import numpy as np
 import pytest
 
-from mstsim import run as run_module
 from mstsim.cli import main
 from mstsim.ledger import COL
 from mstsim.results import Results
@@ -74,30 +73,40 @@ def test_report_writes_pngs_or_says_why_not(tmp_path, npz_data, capsys, monkeypa
     assert not (tmp_path / "none").exists()
 
 
-def test_interrupted_run_leaves_completed_samples_or_nothing(tmp_path, npz_data, capsys, monkeypatch):
-    real_run = run_module.Simulator.run
-    calls = {"n": 0}
+def test_a_signal_during_a_batch_stops_after_it_with_the_checkpoint_kept(tmp_path, npz_data, capsys, monkeypatch):
+    """A signal arriving inside an engine call only sets the flag: the batch finishes, its
+    checkpoint is written, and the run stops before the next engine call."""
+    import signal
 
-    def flaky(self, *a, **k):
+    from mstsim import api
+    from mstsim.signals import Guard, guard
+
+    real_run = api.Simulator.run
+    calls = {"n": 0, "at": 3}
+
+    def signalled(self, *a, **k):
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
+        if calls["n"] == calls["at"]:
+            signal.raise_signal(signal.SIGINT)  # delivered while "the kernel" runs
         return real_run(self, *a, **k)
 
-    monkeypatch.setattr(run_module.Simulator, "run", flaky)
-    monkeypatch.setattr(run_module.Checkpoint.__init__, "__defaults__", (0.0,))  # checkpoint every batch
+    monkeypatch.setattr(api.Simulator, "run", signalled)
     out = tmp_path / "r.h5"
     code, _, err = run_cli(capsys, MODEL, "--data", npz_data, "--T", "3", "--mask-ratio", "0", "--batch", "2",
-                           "--out", str(out))
-    assert code == 130 and "interrupted" in err
+                           "--out", str(out), "--checkpoint", "0")
+    assert code == 130 and calls["n"] == 3
+    assert err.strip().splitlines() == [f"mstsim: interrupted by SIGINT; {out} holds "
+                                        f"6 of 7 samples of mask_0"]
     res = Results.load(str(out))
-    assert res.runs[0].ledger.samples == 4 and res.runs[0].predictions.shape == (3, 4)
+    assert res.runs[0].ledger.samples == 6 and res.runs[0].predictions.shape == (3, 6)
     assert not list(tmp_path.glob("*.partial-*"))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
 
-    calls["n"] = 2  # interrupted in the very first batch: no file at all
+    calls.update(n=0, at=1)  # in the very first batch, before any checkpoint: no file at all
     out2 = tmp_path / "r2.h5"
-    assert run_cli(capsys, MODEL, "--data", npz_data, "--T", "3", "--batch", "2", "--out", str(out2))[0] == 130
-    assert not out2.exists()
+    code, _, err = run_cli(capsys, MODEL, "--data", npz_data, "--T", "3", "--batch", "2", "--out", str(out2))
+    assert code == 130 and not out2.exists()
+    assert err.strip() == "mstsim: interrupted by SIGINT; no results were saved"
 
 
 def test_existing_results_are_not_overwritten(tmp_path, npz_data, capsys):
