@@ -20,6 +20,8 @@ from .base import (DatasetError, FileEventDataset, check_split, head_tail_split,
                    require_dir, sorted_files, sorted_subdirs, wrap_os_error)
 
 ATIS_EVENT_BYTES = 5
+ATIS_OVERFLOW_Y = 240
+ATIS_MAX_OVERFLOWS = 4096
 NCALTECH101_SENSOR = (240, 180, 2)  # (W, H, P): tonic leaves it None; MST uses 180x240 frames
 NCALTECH101_TRAIN_FRACTION = 0.9
 NCALTECH101_SKIPPED = ("BACKGROUND_Google",)
@@ -35,6 +37,15 @@ def read_atis_bin(path: Path, dtype: np.dtype) -> np.ndarray:
         raise DatasetError(f"{path}: size {size} bytes is not a multiple of "
                            f"{ATIS_EVENT_BYTES} (40-bit ATIS events); the file is truncated "
                            f"or not in the N-MNIST/N-Caltech101 .bin format")
+    try:
+        with open(path, "rb") as f:
+            y = np.frombuffer(f.read(), dtype=np.uint8)[1::ATIS_EVENT_BYTES]
+    except OSError as exc:
+        raise wrap_os_error(path, exc) from None
+    overflows = int(np.count_nonzero(y == ATIS_OVERFLOW_Y))
+    if overflows > ATIS_MAX_OVERFLOWS:  # tonic shifts every later event once per marker: quadratic time
+        raise DatasetError(f"{path}: {overflows} timestamp-overflow records (y = 240); N-MNIST and "
+                           f"N-Caltech101 recordings hold few or none, so the file is damaged or not one")
     try:
         return read_mnist_file(str(path), dtype=dtype)
     except OSError as exc:

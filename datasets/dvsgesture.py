@@ -56,6 +56,18 @@ def read_gesture_npy(path: Path) -> np.ndarray:
                            f"got {raw.dtype} {raw.shape}")
     # widen first: t in ms times 1000 can overflow the file's own integer type
     raw = raw.astype(np.float64 if raw.dtype.kind == "f" else np.int64)
+    if raw.dtype.kind == "f" and not np.isfinite(raw).all():
+        row = int(np.flatnonzero(~np.isfinite(raw).all(axis=1))[0])
+        raise DatasetError(f"{path}: event {row} holds a NaN or infinite value ({raw[row].tolist()})")
+    if raw.size and raw.min() < 0:
+        row, col = (int(v) for v in np.argwhere(raw < 0)[0])
+        raise DatasetError(f"{path}: event {row} has a negative {'xypt'[col]} ({raw[row, col]:g}); "
+                           f"coordinates, polarity and timestamps are non-negative")
+    if raw.size and float(raw[:, 3].max()) * 1000 >= 2.0**63:
+        raise DatasetError(f"{path}: timestamps up to {raw[:, 3].max():g} ms overflow microseconds in int64")
+    if raw.size and raw[:, :2].max() > np.iinfo(np.int16).max:
+        raise DatasetError(f"{path}: an x or y of {raw[:, :2].max():g} is beyond any DVS sensor "
+                           f"(int16 coordinates)")
     raw[:, 3] *= 1000
     return recfunctions.unstructured_to_structured(raw, DVSGesture.dtype)
 

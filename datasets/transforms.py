@@ -133,6 +133,8 @@ def event_bins(t: np.ndarray, bins: int) -> np.ndarray:
     t = np.asarray(t)
     if t.size == 0:
         return np.zeros(0, dtype=np.int64)
+    if t.dtype.kind == "f" and not np.isfinite(t).all():
+        raise ValueError("timestamps must be finite for t / t.max() binning")
     if t.min() < 0:
         raise ValueError("timestamps must be non-negative for t / t.max() binning")
     t_max = t.max()

@@ -142,6 +142,8 @@ def execute(args, guard: Guard | None = None) -> Results:
         guard.check()
         say(f"importing {m}")
         nets[m] = from_onnx(m)
+        for line in validate.weight_warnings(nets[m].graph):
+            print(f"mstsim: {m}: {line}", file=sys.stderr)
     first = nets[models[0]]
     pre = Preprocess.from_metadata(first.metadata)
     meta = bounded_settings(first.metadata)
