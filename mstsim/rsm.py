@@ -108,6 +108,15 @@ def select_sites(graph: Graph, sites, *, allow_empty: bool = False) -> tuple[lis
     return [s for s in ifs if s not in followed], [followed[s] for s in ifs if s in followed]
 
 
+def _unused(graph: Graph, name: str) -> str:
+    """``name``, or ``name#2``, ``name#3``... if a node of ``graph`` already has it."""
+    base, i = name, 1
+    while name in graph:
+        i += 1
+        name = f"{base}#{i}"
+    return name
+
+
 def configure_rsm(graph: Graph, ratio: float, sites="attention") -> Graph:
     """A copy of ``graph`` where the selected sites drop spikes with probability ``ratio``.
 
@@ -119,7 +128,7 @@ def configure_rsm(graph: Graph, ratio: float, sites="attention") -> Graph:
         raise GraphError(f"mask ratio must be in [0, 1], got {ratio}")
     new_ifs, set_masks = select_sites(graph, sites, allow_empty=ratio == 0.0)
     label = sites if isinstance(sites, str) else "user"
-    rename = {s: f"{s}/rsm" for s in new_ifs}
+    rename = {s: _unused(graph, f"{s}/rsm") for s in new_ifs}
     out = Graph()
     for node in graph:
         inputs = tuple(rename.get(s, s) for s in node.inputs)

@@ -44,8 +44,10 @@ class Value:
 class Ctx:
     """What a converter sees: constants, dynamic values, the IR under construction."""
 
-    def __init__(self, source: str, opsets: dict[str, int], consts: dict, shapes: dict, batch: int):
+    def __init__(self, source: str, opsets: dict[str, int], consts: dict, shapes: dict, batch: int,
+                 used: set[str] | None = None):
         self.source, self.opsets, self.batch = source, opsets, batch
+        self._used = used  # tensors read by some node or a graph output (None: all count as used)
         self.consts: dict[str, np.ndarray] = consts
         self.shapes: dict[str, tuple[int, ...]] = shapes
         self.values: dict[str, Value] = {}
@@ -66,6 +68,10 @@ class Ctx:
 
     def error(self, message: str, cls=UnsupportedUse) -> Exception:
         return cls(f"{self.source}: node {self.node.name!r} ({self.node.op_type}): {message}")
+
+    def used(self, name: str) -> bool:
+        """Whether tensor ``name`` is read by a node or is a graph output (optional outputs often are not)."""
+        return bool(name) and (self._used is None or name in self._used)
 
     # -- tensors ------------------------------------------------------------------
     def is_const(self, name: str) -> bool:

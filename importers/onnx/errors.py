@@ -24,11 +24,13 @@ class UnsafeExternalData(OnnxImportError):
 class UnsupportedOp(OnnxImportError):
     """No converter for this (domain, op type, opset)."""
 
-    def __init__(self, node_name: str, op_type: str, domain: str, opset: int, supported: list[str]):
+    def __init__(self, node_name: str, op_type: str, domain: str, opset: int, supported: list[str],
+                 source: str = ""):
         self.node_name, self.op_type, self.domain, self.opset = node_name, op_type, domain, opset
         dom = domain or "ai.onnx"
+        where = f"{source}: " if source else ""
         super().__init__(
-            f"node {node_name!r}: op {dom}::{op_type} (opset {opset}) is not supported. "
+            f"{where}node {node_name!r} ({op_type}): op {dom}::{op_type} (opset {opset}) is not supported.\n"
             f"Supported ops: {', '.join(supported)}")
 
 

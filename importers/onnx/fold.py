@@ -30,6 +30,15 @@ def static_shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def static_types(model: onnx.ModelProto) -> dict[str, int]:
+    """Element type (``TensorProto`` code) of every tensor whose type is known."""
+    out = {t.name: t.data_type for t in model.graph.initializer}
+    for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
+        if vi.type.WhichOneof("value") == "tensor_type":
+            out[vi.name] = vi.type.tensor_type.elem_type
+    return out
+
+
 def _shape_value(node: onnx.NodeProto, shape: tuple[int, ...]) -> np.ndarray:
     if node.op_type == "Size":
         return np.array(int(np.prod(shape)), dtype=np.int64)
@@ -39,10 +48,22 @@ def _shape_value(node: onnx.NodeProto, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _evaluate(node: onnx.NodeProto, args: list, opsets: dict[str, int], source: str) -> list:
+    """Run ``node`` alone on constant inputs, as a one-node model carrying the file's opsets.
+
+    (The reference evaluator given a bare node runs it at the newest
+    version of its op, so an opset-9 Unsqueeze with its ``axes`` attribute
+    would be run as Unsqueeze-13.)
+    """
     try:
-        ev = ReferenceEvaluator(node, opsets=opsets)
-        feeds = {name: value for name, value in zip(node.input, args) if name}
-        return list(ev.run(None, feeds))
+        feeds = {name: np.asarray(value) for name, value in zip(node.input, args) if name}
+        inputs = [helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+                  for name, v in feeds.items()]
+        outputs = [onnx.ValueInfoProto(name=o) for o in node.output if o]
+        graph = helper.make_graph([node], "fold", inputs, outputs)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()])
+        got = ReferenceEvaluator(model).run(None, feeds)
+        values = iter(got)
+        return [next(values) if o else None for o in node.output]
     except Exception as exc:
         raise MalformedModel(f"{source}: cannot fold node {node.name!r} ({node.op_type}) on constant "
                              f"inputs: {type(exc).__name__}: {str(exc)[:200]}") from None
@@ -54,7 +75,7 @@ def fold_constants(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto
     The returned model keeps as initializers only the constants its
     remaining nodes read.
     """
-    opsets = {o.domain or "": o.version for o in model.opset_import}
+    opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
     consts = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     shapes = static_shapes(model)
     kept = []

@@ -12,7 +12,8 @@ from pathlib import Path
 import onnx
 from onnx import external_data_helper, shape_inference
 
-from .errors import MalformedModel, UnsafeExternalData, UnsupportedUse
+from .errors import MalformedModel, NoQCFS, UnsafeExternalData, UnsupportedUse
+from .registry import MAX_OPSET
 
 
 def _check_external_paths(model: onnx.ModelProto, folder: Path, source: str) -> None:
@@ -28,12 +29,17 @@ def _check_external_paths(model: onnx.ModelProto, folder: Path, source: str) -> 
                 f"outside the model's folder {str(root)!r}; refusing to read it")
 
 
-def load_model(path_or_model) -> tuple[onnx.ModelProto, str]:
+def load_model(path_or_model, *, needs_op: str | None = None, needs_message: str = "") -> tuple[onnx.ModelProto, str]:
     """Read and check a model.
 
     Parameters
     ----------
     path_or_model : str, Path or onnx.ModelProto
+    needs_op : str, optional
+        Refuse with :class:`NoQCFS` (``needs_message``) a model without any
+        node of this op type, before its external data is read and before
+        the checker runs (a plain ReLU model is refused in a moment, whatever
+        its size).
 
     Returns
     -------
@@ -52,17 +58,36 @@ def load_model(path_or_model) -> tuple[onnx.ModelProto, str]:
             raise MalformedModel(f"{source}: not a readable ONNX model ({type(exc).__name__}: "
                                  f"{str(exc)[:200] or 'cannot parse'})") from None
         _check_external_paths(model, path.parent, source)
+        _check_needs(model, needs_op, needs_message, source)
         try:
             external_data_helper.load_external_data_for_model(model, str(path.parent))
         except Exception as exc:
             raise MalformedModel(f"{source}: cannot read external data ({exc})") from None
     if not model.graph.node:
         raise MalformedModel(f"{source}: the model has no nodes (empty or truncated file?)")
+    _check_needs(model, needs_op, needs_message, source)
+    check_opsets(model, source)
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as exc:
         raise MalformedModel(f"{source}: fails the ONNX checker: {str(exc).strip()[:500]}") from None
     return model, source
+
+
+def _check_needs(model: onnx.ModelProto, op: str | None, message: str, source: str) -> None:
+    if op is None or not model.graph.node:
+        return
+    nodes = list(model.graph.node) + [n for f in model.functions for n in f.node]
+    if not any(n.op_type == op for n in nodes):
+        raise NoQCFS(f"{source}: {message}")
+
+
+def check_opsets(model: onnx.ModelProto, source: str) -> None:
+    """Refuse an ai.onnx opset newer than the converters know (:data:`registry.MAX_OPSET`)."""
+    for o in model.opset_import:
+        if o.domain in ("", "ai.onnx") and o.version > MAX_OPSET:
+            raise UnsupportedUse(f"{source}: the model uses ai.onnx opset {o.version}, newer than the newest this "
+                                 f"importer knows ({MAX_OPSET}); export with opset_version={MAX_OPSET} or lower")
 
 
 def bind_input_shape(model: onnx.ModelProto, input_shape, source: str) -> tuple[int, ...]:
@@ -76,6 +101,7 @@ def bind_input_shape(model: onnx.ModelProto, input_shape, source: str) -> tuple[
     if len(inputs) != 1:
         raise UnsupportedUse(f"{source}: the model must have exactly one input, it has "
                              f"{[i.name for i in inputs]}")
+    _check_input_type(inputs[0], source)
     dims = inputs[0].type.tensor_type.shape.dim
     if input_shape is not None:
         want = [int(n) for n in input_shape]
@@ -99,7 +125,24 @@ def bind_input_shape(model: onnx.ModelProto, input_shape, source: str) -> tuple[
     if unknown:
         raise UnsupportedUse(f"{source}: input {inputs[0].name!r} has dynamic dimensions {unknown}; "
                              "pass input_shape= to bind them")
-    return tuple(d.dim_value for d in dims)
+    full = tuple(d.dim_value for d in dims)
+    if len(full) < 2 or 0 in full:
+        raise UnsupportedUse(f"{source}: input {inputs[0].name!r} has shape {full}; mstsim needs a batch axis "
+                             "first and a non-empty per-sample shape, e.g. (B, C, H, W) or (B, features)")
+    return full
+
+
+def _check_input_type(vi, source: str) -> None:
+    """The input must be a tensor of numbers (not a sequence, map or optional; not strings)."""
+    kind = vi.type.WhichOneof("value")
+    if kind != "tensor_type":
+        raise UnsupportedUse(f"{source}: input {vi.name!r} is of kind {kind.replace('_type', '')!r}, not a tensor; "
+                             "mstsim feeds one tensor of samples")
+    elem = vi.type.tensor_type.elem_type
+    if elem in (onnx.TensorProto.STRING, onnx.TensorProto.UNDEFINED) or not vi.type.tensor_type.HasField("shape"):
+        raise UnsupportedUse(f"{source}: input {vi.name!r} has element type "
+                             f"{onnx.TensorProto.DataType.Name(elem)} or no shape; mstsim feeds numbers "
+                             "of a known rank")
 
 
 def graph_inputs(model: onnx.ModelProto) -> list:

@@ -18,6 +18,10 @@ from .errors import UnsupportedOp
 #: the domain of the importer's own fused ops (QCFS, RSM mask, ...)
 MSTSIM_DOMAIN = "ai.mstsim"
 
+#: the newest ai.onnx opset whose op versions the converters were checked against (the onnx package's
+#: node conformance cases, docs/onnx-conformance.md); a newer opset may change an op's meaning unseen
+MAX_OPSET = 28
+
 _CONVERTERS: dict[tuple[str, str, int], Callable] = {}
 
 
@@ -54,7 +58,7 @@ def op_version(op_type: str, domain: str, opset: int) -> int:
         return -1
 
 
-def lookup(node: onnx.NodeProto, opsets: dict[str, int]) -> Callable:
+def lookup(node: onnx.NodeProto, opsets: dict[str, int], source: str = "") -> Callable:
     """The converter for ``node`` at the model's opsets, or UnsupportedOp."""
     domain = _norm(node.domain)
     opset = opsets.get(domain, 1)
@@ -64,5 +68,5 @@ def lookup(node: onnx.NodeProto, opsets: dict[str, int]) -> Callable:
         if d == domain and op == node.op_type and since <= version and (best is None or since > best[0]):
             best = (since, fn)
     if best is None:
-        raise UnsupportedOp(node.name or "<unnamed>", node.op_type, domain, opset, supported_ops())
+        raise UnsupportedOp(node.name or "<unnamed>", node.op_type, domain, opset, supported_ops(), source)
     return best[1]

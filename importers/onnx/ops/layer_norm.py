@@ -5,6 +5,8 @@ from ..registry import MSTSIM_DOMAIN, register
 
 
 def _layer_norm(node, ctx):
+    if any(ctx.used(o) for o in node.output[1:]):
+        raise ctx.error("the Mean / InvStdDev outputs are used by the graph; only the normalised output is supported")
     v = ctx.value(node.input[0])
     rank = len(v.full)
     axis = int(ctx.attr("axis", -1)) % rank

@@ -18,8 +18,8 @@ def average_pool(node, ctx):
 
 @register("MaxPool", 1)
 def max_pool(node, ctx):
-    if len(node.output) > 1 and node.output[1]:
-        raise ctx.error("the Indices output of MaxPool is not supported")
+    if len(node.output) > 1 and ctx.used(node.output[1]):
+        raise ctx.error("the Indices output of MaxPool is used by the graph; it is not supported")
     v = ctx.value(node.input[0])
     kernel = tuple(ctx.attr("kernel_shape"))
     stride, padding, dilation = window(ctx, v, kernel)

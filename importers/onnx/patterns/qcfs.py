@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
+from ..errors import UnsupportedUse
 from ..registry import MSTSIM_DOMAIN
 from .view import OnnxView
 
@@ -107,6 +108,36 @@ def _chain_forward(view, floor):
     return out
 
 
+def _scale(view: OnnxView, node, divide_ok: bool) -> float | None:
+    """The scalar c of ``x * c`` (or of ``x / c`` as 1/c when ``divide_ok``), else None."""
+    if node is None or node.op_type not in (("Mul", "Div") if divide_ok else ("Mul",)):
+        return None
+    consts = [i for i in node.input if i not in view.dynamic_inputs(node)]
+    if len(consts) != 1 or (node.op_type == "Div" and node.input[1] != consts[0]):
+        return None
+    c = view.scalar(consts[0])
+    if c is None:
+        return None
+    with np.errstate(all="ignore"):
+        return float(np.float64(1.0) / c) if node.op_type == "Div" else c
+
+
+def _check_lam(view: OnnxView, floor, before, after) -> None:
+    """Refuse ``x / lam -> (QCFS with lam 1) -> * lam`` when lam is zero, negative or not finite.
+
+    With such a lam only the inner clip-floor matches a QCFS, and the outer
+    scalings would silently stay analog ops around it.
+    """
+    inv, lam = _scale(view, before, True), _scale(view, after, False)
+    if inv is None or lam is None:
+        return
+    valid = np.isfinite(lam) and lam > 0 and np.isfinite(inv) and inv > 0
+    if not valid:
+        raise UnsupportedUse(f"{view.source}: node {after.name!r} ({after.op_type}): the QCFS activation around "
+                             f"Floor {floor.name!r} has lam = {lam:g} (input scaled by {inv:g}); lam must be "
+                             "positive and finite: retrain or recalibrate that activation")
+
+
 def fuse_qcfs(view: OnnxView, shapes: dict) -> int:
     """Replace every QCFS chain by one ``ai.mstsim::QCFS(theta, levels)``; return the count."""
     count = 0
@@ -119,6 +150,7 @@ def fuse_qcfs(view: OnnxView, shapes: dict) -> int:
             found = match_qcfs([_scalar_fn(view, n) for n in chain])
             if found is None:
                 continue
+            _check_lam(view, floor, back[i] if i < len(back) else None, fwd[j] if j < len(fwd) else None)
             x = view.dynamic_inputs(chain[0])[0]
             new = helper.make_node("QCFS", [x], [chain[-1].output[0]], name=chain[-1].name or chain[0].name,
                                    domain=MSTSIM_DOMAIN, theta=found[0], levels=found[1])

@@ -9,8 +9,9 @@ from onnx import helper
 class OnnxView:
     """Producers, consumers and constants of a topologically ordered node list."""
 
-    def __init__(self, nodes: list[onnx.NodeProto], consts: dict[str, np.ndarray], outputs: set[str]):
-        self.nodes, self.consts, self.outputs = list(nodes), consts, outputs
+    def __init__(self, nodes: list[onnx.NodeProto], consts: dict[str, np.ndarray], outputs: set[str],
+                 source: str = "<model>"):
+        self.nodes, self.consts, self.outputs, self.source = list(nodes), consts, outputs, source
         self.producer: dict[str, onnx.NodeProto] = {}
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
         for node in self.nodes:
@@ -42,4 +43,4 @@ class OnnxView:
         last = max(i for i, n in enumerate(self.nodes) if id(n) in ids)
         self.nodes[last] = new
         self.nodes = [n for n in self.nodes if id(n) not in ids]
-        self.__init__(self.nodes, self.consts, self.outputs)
+        self.__init__(self.nodes, self.consts, self.outputs, self.source)
