@@ -57,7 +57,11 @@ def test_folding_honours_an_old_opset():
 def test_relu_model_is_refused_before_its_weights_are_read(tmp_path):
     # 64 MB of weights in external data: the refusal must not load, check or fold them
     w = np.zeros((4096, 4096), np.float32)
-    m = model([mk("MatMul", ["x", "w"], ["h"]), mk("Relu", ["h"], ["y"])], (2, 4096), {"w": w})
+    m = helper.make_model(helper.make_graph(
+        [mk("MatMul", ["x", "w"], ["h"]), mk("Relu", ["h"], ["y"])], "relu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4096])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4096])], [numpy_helper.from_array(w, "w")]),
+        opset_imports=[helper.make_opsetid("", 18)])
     onnx.save(m, str(tmp_path / "relu.onnx"), save_as_external_data=True, location="relu.onnx.data",
               size_threshold=0)
     script = textwrap.dedent(f"""
