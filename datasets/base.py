@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import math
 import os
+import struct
+import tokenize
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,6 +21,10 @@ import numpy as np
 from mstsim.ir.errors import MstsimError
 
 SPLITS = ("train", "test", "all")
+
+#: what NumPy raises on a damaged .npy or .npz file (its header parser goes through tokenize and ast)
+NUMPY_READ_ERRORS = (ValueError, EOFError, SyntaxError, tokenize.TokenError, RecursionError, KeyError,
+                     zipfile.BadZipFile, zlib.error, struct.error)
 
 
 class DatasetError(MstsimError):
@@ -146,3 +154,18 @@ def head_tail_split(n: int, split: str, *, train_fraction: float,
 def wrap_os_error(path: os.PathLike, exc: OSError) -> DatasetError:
     """Turn an ``OSError`` raised while reading ``path`` into a :class:`DatasetError`."""
     return DatasetError(f"cannot read {path}: {exc.strerror or exc}")
+
+
+def npy_data_bytes(fh) -> int:
+    """Bytes of the array an open ``.npy`` stream holds, from its header, leaving ``fh`` after it.
+
+    Lets a reader refuse a file that claims more than memory holds before NumPy allocates it
+    (0 for header versions other than 1 and 2, which NumPy then checks itself).
+    """
+    version = np.lib.format.read_magic(fh)
+    reader = {(1, 0): np.lib.format.read_array_header_1_0,
+              (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+    if reader is None:
+        return 0
+    shape, _, dtype = reader(fh)
+    return int(np.prod(shape, dtype=np.float64) * dtype.itemsize)

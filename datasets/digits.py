@@ -8,6 +8,7 @@ values in 0..16 followed by the label.
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def load_digits_table(path: Path = DATA_FILE) -> tuple[np.ndarray, np.ndarray]:
     try:
         with gzip.open(path, "rt", encoding="ascii") as f:
             table = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise DatasetError(f"cannot read the digits table {path}: {exc}") from None
     if table.shape != (NUM_SAMPLES, 65):
         raise DatasetError(f"{path}: expected {NUM_SAMPLES} rows of 65 values, "

@@ -21,8 +21,10 @@ import numpy as np
 from numpy.lib import recfunctions
 from tonic.datasets import DVSGesture
 
-from .base import (DatasetError, FileEventDataset, check_split, require_dir,
-                   sorted_files, sorted_subdirs, wrap_os_error)
+from mstsim.memory import MemoryEstimate, check_fits
+
+from .base import (NUMPY_READ_ERRORS, DatasetError, FileEventDataset, check_split, npy_data_bytes,
+                   require_dir, sorted_files, sorted_subdirs, wrap_os_error)
 
 FOLDERS = {"train": ("ibmGestureTrain",), "test": ("ibmGestureTest",),
            "all": ("ibmGestureTrain", "ibmGestureTest")}
@@ -46,11 +48,15 @@ def _parse_label(path: Path, num_classes: int) -> int:
 def read_gesture_npy(path: Path) -> np.ndarray:
     """Read one ``<label>.npy`` file into tonic's DVSGesture structured dtype."""
     try:
+        with open(path, "rb") as fh:
+            check_fits(MemoryEstimate({"events": 2 * npy_data_bytes(fh)}), f"reading {path}")
         raw = np.load(path, allow_pickle=False)
     except OSError as exc:
         raise wrap_os_error(path, exc) from None
-    except (ValueError, EOFError) as exc:
-        raise DatasetError(f"{path}: not a readable .npy array ({exc})") from None
+    except NUMPY_READ_ERRORS as exc:
+        raise DatasetError(f"{path}: not a readable .npy array ({type(exc).__name__}: {exc})") from None
+    if not isinstance(raw, np.ndarray):
+        raise DatasetError(f"{path}: expected an .npy array, found {type(raw).__name__}")
     if raw.ndim != 2 or raw.shape[1] != 4 or raw.dtype.kind not in "biuf":
         raise DatasetError(f"{path}: expected a numeric (N, 4) array of x, y, p, t(ms), "
                            f"got {raw.dtype} {raw.shape}")

@@ -14,16 +14,13 @@ The archive is opened with ``allow_pickle=False``: object arrays are refused.
 
 from __future__ import annotations
 
-import struct
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from mstsim.memory import MemoryEstimate, check_fits
 
-from .base import Dataset, DatasetError, require_file
+from .base import NUMPY_READ_ERRORS, Dataset, DatasetError, npy_data_bytes, require_file
 
 _LIKELY_CHANNELS = (1, 2, 3, 4)
 
@@ -31,8 +28,8 @@ _LIKELY_CHANNELS = (1, 2, 3, 4)
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DatasetError(f"cannot read {path} as an .npz archive: {exc}") from None
+    except (OSError,) + NUMPY_READ_ERRORS as exc:
+        raise DatasetError(f"cannot read {path} as an .npz archive: {type(exc).__name__}: {exc}") from None
     if not isinstance(loaded, np.lib.npyio.NpzFile):
         kind = "a single .npy array" if isinstance(loaded, np.ndarray) else type(loaded).__name__
         raise DatasetError(f"{path}: expected an .npz archive (np.savez) holding 'x' and 'y', "
@@ -46,22 +43,16 @@ def _load_arrays(path: Path) -> dict[str, np.ndarray]:
                                    f"and optionally 'classes'")
             keys = [k for k in ("x", "y", "classes") if k in archive.files]
             need = sum(_member_bytes(archive, k) for k in keys)
-            check_fits(MemoryEstimate({"arrays": 3 * need}), f"reading {path}")
+            check_fits(MemoryEstimate({"arrays": 2 * need}), f"reading {path}")
             return {k: archive[k] for k in keys}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, struct.error) as exc:
-        raise DatasetError(f"cannot read {path} as an .npz archive: {exc}") from None
+    except (OSError,) + NUMPY_READ_ERRORS as exc:
+        raise DatasetError(f"cannot read {path} as an .npz archive: {type(exc).__name__}: {exc}") from None
 
 
 def _member_bytes(archive, key: str) -> int:
-    """Size of a member array from its .npy header, before reading it (0 if the header is not v1/v2)."""
+    """Bytes of a member array once read as float32 (or wider), from its header."""
     with archive.zip.open(f"{key}.npy") as fh:
-        version = np.lib.format.read_magic(fh)
-        reader = {(1, 0): np.lib.format.read_array_header_1_0,
-                  (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if reader is None:
-            return 0
-        shape, _, dtype = reader(fh)
-    return int(np.prod(shape, dtype=np.float64) * max(dtype.itemsize, 4))
+        return npy_data_bytes(fh) * 4
 
 
 def _images(path: Path, x: np.ndarray) -> np.ndarray:
