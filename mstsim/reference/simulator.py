@@ -1,167 +1,97 @@
-"""The oracle: a dense, clock-driven NumPy simulator that counts by brute force.
+"""The oracle: a dense, clock-driven float64 simulator that counts by brute force.
 
-Every tensor is dense. An event tensor is a pair (values, counts): the sum
-of the event amplitudes at each element, and how many events are there.
-Synaptic nodes multiply by their materialised connection matrix; ACs are
-``sum(counts @ present)``, i.e. the number of (event, synapse) pairs.
-Nothing here shares code with the engine beyond the IR and the ledger layout.
+Every tensor is dense, ``(B, n)`` per node and step. An event tensor is a
+pair (values, counts): the sum of the event amplitudes at each element and
+how many events are there. The maths is float64, written from the IR
+docstrings; with ``dtype=float32`` every node's result (and every membrane
+update) is rounded to float32, so on exactly representable graphs the
+oracle reproduces a float32 simulator bit for bit. Counts follow
+docs/accounting.md from materialised structures (synapse lists, window
+taps, broadcast operands, coincidence products). Nothing here shares code
+with the engine, ``mstsim.dense``, ANN mode or ``mstsim.masking``; it reads
+only the IR and the ledger layout.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir import IF, Add, AvgPool2d, ChannelAffine, Graph, Input, Mean, Output, Remap
+from ..ir import Graph, Input
+from ..ir.analog import MaxPool2d
 from ..ir.errors import GraphError
 from ..ledger import COL, COLUMNS, Ledger
-from ..ir.analog import Elementwise, Gelu, LayerNorm, MaxPool2d, Softmax
-from ..ir.attention import Mask, MatMul
-from . import attention
-from .connections import BUILDERS
+from .analog import max_pool_taps
+from .nodes import STEPS, ann_macs
+from .synapses import synapses_of
 
 
 class ReferenceSimulator:
     """Slow and obviously correct; only for small networks in tests.
 
-    ``run`` returns the cumulative output per step, a ledger, and a record of
-    every node's per-step dense values, event counts and IF potentials.
+    ``run`` returns the cumulative output per step, a ledger with per-step
+    rows, and a record of every node's per-step values, event counts and IF
+    potentials.
     """
 
     def __init__(self, graph: Graph, *, dtype=np.float64, seed: int = 0) -> None:
         graph.check_complete()
         self.graph = graph
-        self.seed = seed
+        self.seed = int(seed)
         self.dtype = np.dtype(dtype)
-        self.conn = {}
+        self.synapses = {}
+        self.taps = {}
         for node in graph:
-            build = BUILDERS.get(type(node))
-            if build is not None:
-                weights, present = build(node, graph.shapes[node.inputs[0]], graph.shapes[node.name])
-                self.conn[node.name] = (weights.astype(self.dtype), present.astype(np.int64),
-                                        (present & (weights != 0)).astype(np.int64))
+            if type(node) not in STEPS:
+                raise GraphError(f"node {node.name!r}: the reference simulator has no rule for {type(node).__name__}")
+            syn = synapses_of(node, graph.shapes[node.inputs[0]], graph.shapes[node.name]) if node.inputs else None
+            if syn is not None:
+                self.synapses[node.name] = syn
+            if isinstance(node, MaxPool2d):
+                self.taps[node.name] = max_pool_taps(node, graph.shapes[node.inputs[0]], graph.shapes[node.name])
+
+    def round(self, a) -> np.ndarray:
+        """Round float64 values to the run's precision (kept as float64)."""
+        a = np.asarray(a, dtype=np.float64)
+        return a if self.dtype == np.float64 else a.astype(self.dtype).astype(np.float64)
+
+    def size(self, name: str) -> int:
+        return int(np.prod(self.graph.shapes[name]))
 
     def run(self, x, T: int, *, sample_ids=None):
         g = self.graph
-        inp = g.input_node()
-        x = np.asarray(x)
-        batch = x.shape[0]
-        self.sample_ids = np.arange(batch) if sample_ids is None else np.asarray(sample_ids)
+        x = np.asarray(x, dtype=np.float64)
+        self.batch = x.shape[0]
+        self.x = x
+        self.sample_ids = np.arange(self.batch) if sample_ids is None else np.asarray(sample_ids).reshape(-1)
         names = [n.name for n in g]
-        ann_macs = [int(self.conn[n][1].sum()) if n in self.conn else attention.ann_macs(g, g[n]) for n in names]
-        ledger = Ledger.empty(names, [g.kinds[n] for n in names], ann_macs, T, detail=True)
-        ledger.samples = batch
-        potentials = {n.name: np.full((batch, int(np.prod(g.shapes[n.name]))), n.v_init, dtype=self.dtype)
-                      for n in g if isinstance(n, IF)}
-        total = np.zeros((batch, int(np.prod(g.shapes[g.output_node().name]))), dtype=self.dtype)
+        ledger = Ledger.empty(names, [g.kinds[n] for n in names], [ann_macs(self, n) for n in g], T, detail=True)
+        ledger.samples = self.batch
+        self.potentials = {}
+        self.total = np.zeros((self.batch, self.size(g.output_node().name)))
         record = {"values": [], "counts": [], "potentials": []}
         cum = []
         for t in range(T):
+            self.t = t
             vals, cnts = {}, {}
             rows = np.zeros((len(names), len(COLUMNS)), dtype=np.int64)
             for r, node in enumerate(g):
-                row = rows[r]
-                if isinstance(node, Input):
-                    if g.kinds[node.name] == "event":
-                        c = x[:, t].reshape(batch, -1).astype(np.int64) if t < x.shape[1] else \
-                            np.zeros((batch, int(np.prod(inp.shape))), np.int64)
-                        vals[node.name], cnts[node.name] = c.astype(self.dtype), c
-                        row[COL["events_out"]] += c.sum()
-                    else:
-                        vals[node.name], cnts[node.name] = x.reshape(batch, -1).astype(self.dtype), None
-                    continue
-                ins_v = [vals[s] for s in node.inputs]
-                ins_c = [cnts[s] for s in node.inputs]
-                row[COL["events_in"]] += sum(int(c.sum()) for c in ins_c if c is not None)
-                v, c = self._node(node, ins_v, ins_c, row, potentials, total, t)
-                vals[node.name], cnts[node.name] = v, c
+                ins = [(vals[s], cnts[s]) for s in node.inputs]
+                rows[r, COL["events_in"]] += sum(int(c.sum()) for _, c in ins if c is not None)
+                vals[node.name], cnts[node.name] = STEPS[type(node)](self, node, ins, rows[r])
             ledger.per_step[t] = rows
             ledger.totals += rows
-            cum.append(total.copy())
-            record["values"].append(vals)
+            cum.append(self.total.astype(self.dtype))
+            record["values"].append({k: v.astype(self.dtype) for k, v in vals.items()})
             record["counts"].append(cnts)
-            record["potentials"].append({k: p.copy() for k, p in potentials.items()})
+            record["potentials"].append({k: p.astype(self.dtype) for k, p in self.potentials.items()})
         out_shape = g.shapes[g.output_node().name]
-        return np.stack(cum).reshape((T, batch) + out_shape), ledger, record
+        return np.stack(cum).reshape((T, self.batch) + out_shape), ledger, record
 
-    def _node(self, node, ins_v, ins_c, row, potentials, total, t):
-        batch = ins_v[0].shape[0]
-        if isinstance(node, MatMul):
-            return attention.matmul(node, self.graph, ins_v, ins_c, row)
-        if isinstance(node, Mask):
-            return attention.mask(node, self.graph, ins_v, ins_c, row, self.seed, self.sample_ids, t)
-        if isinstance(node, (Elementwise, Softmax, LayerNorm, Gelu, MaxPool2d)):
-            return attention.analog(node, self.graph, ins_v, ins_c, row)
-        if node.name in self.conn:
-            weights, present, effective = self.conn[node.name]
-            x, c = ins_v[0], ins_c[0]
-            if c is not None:
-                row[COL["acs"]] += int((c @ present).sum())
-                row[COL["effective_acs"]] += int((c @ effective).sum())
-            else:
-                row[COL["macs"]] += batch * int(present.sum())
-            y = x @ weights
-            if isinstance(node, AvgPool2d):
-                div = np.broadcast_to(node.divisor(self.graph.shapes[node.inputs[0]])[None],
-                                      self.graph.shapes[node.name]).reshape(-1)
-                y = y / div.astype(self.dtype)
-                row[COL["element_ops"]] += y.size
-            elif isinstance(node, Mean):
-                y = y / self.dtype.type(present.shape[0] // present.shape[1])
-                row[COL["element_ops"]] += y.size
-            bias = node.shift if isinstance(node, ChannelAffine) else getattr(node, "bias", None)
-            if bias is not None:
-                y = y + self._bias_flat(node, bias)
-                row[COL["bias_adds"]] += y.size
-            return y, None
-        if isinstance(node, IF):
-            v = potentials[node.name]
-            v += ins_v[0]
-            if ins_c[0] is not None:
-                row[COL["acs"]] += int(ins_c[0].sum())
-                row[COL["effective_acs"]] += int(ins_c[0].sum())
-            row[COL["neuron_updates"]] += v.size
-            s = v >= self.dtype.type(node.theta)
-            v -= np.where(s, self.dtype.type(node.theta), self.dtype.type(0))
-            row[COL["events_out"]] += int(s.sum())
-            return np.where(s, self.dtype.type(node.theta), self.dtype.type(0)), s.astype(np.int64)
-        if isinstance(node, Add):
-            y = ins_v[0].copy()
-            for v in ins_v[1:]:
-                y = y + v
-            if all(c is not None for c in ins_c):
-                c = sum(ins_c)
-                row[COL["events_out"]] += int(c.sum())
-                return y, c
-            n_analog = sum(c is None for c in ins_c)
-            row[COL["element_ops"]] += y.size * (n_analog - 1)
-            n_events = sum(int(c.sum()) for c in ins_c if c is not None)
-            row[COL["acs"]] += n_events
-            row[COL["effective_acs"]] += n_events
-            return y, None
-        if isinstance(node, Remap):
-            y = self._gather(node, ins_v)
-            if all(c is not None for c in ins_c):
-                c = self._gather(node, ins_c)
-                row[COL["events_out"]] += int(c.sum())
-                return y, c
-            return y, None
-        if isinstance(node, Output):
-            total += ins_v[0]
-            return total.copy(), None
-        raise GraphError(f"node {node.name!r}: the reference simulator has no rule for {type(node).__name__}")
-
-    def _bias_flat(self, node, bias):
-        shape = self.graph.shapes[node.name]
-        axis = node.axis if isinstance(node, ChannelAffine) else (len(shape) - 1 if node.weight.ndim == 2 else 0)
-        full = np.zeros(shape, dtype=self.dtype)
-        moved = np.moveaxis(full, axis, -1)
-        moved += bias.astype(self.dtype)
-        return full.reshape(-1)
-
-    @staticmethod
-    def _gather(node: Remap, parts):
-        flat = np.concatenate(parts, axis=1)
-        out = np.zeros((flat.shape[0], node.src.shape[0]), dtype=flat.dtype)
-        for j, s in enumerate(node.src):
-            if s >= 0:
-                out[:, j] = flat[:, s]
-        return out
+    def input_step(self, node: Input):
+        """The step's input: the image (direct encoding) or unit events from the count stream."""
+        if self.graph.kinds[node.name] != "event":
+            return self.round(self.x.reshape(self.batch, -1)), None
+        if self.t < self.x.shape[1]:
+            counts = self.x[:, self.t].reshape(self.batch, -1).astype(np.int64)
+        else:
+            counts = np.zeros((self.batch, self.size(node.name)), dtype=np.int64)
+        return counts.astype(np.float64), counts

@@ -15,8 +15,11 @@ def test_float64_matches_reference_step_by_step(file):
     want = ref["snn_cumlogits_f64"]
     res = network(file).simulate(ref["inputs"], T=want.shape[0], rsm={"ratio": 0.0, "sites": "exported"},
                                  dtype=np.float64, batch_size=3)
+    # float64 against float64: the largest difference measured over all fixtures and steps is
+    # 2.6e-13 of the step's largest logit (the MST ones; 0 to 7e-14 for the others), so 1e-12 is
+    # just above what is achieved and still fails on any difference beyond rounding
     scale = np.abs(want).max(axis=(1, 2), keepdims=True)
-    assert np.all(np.abs(res.cum_logits - want) <= 1e-6 * scale)
+    assert np.all(np.abs(res.cum_logits - want) <= 1e-12 * scale)
     assert np.array_equal(res.predictions, want.argmax(-1))
 
 
