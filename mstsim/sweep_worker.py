@@ -1,0 +1,173 @@
+"""What a sweep worker runs: import the networks once per process, warm them, simulate chunks.
+
+Workers get plain data: ONNX bytes (or a path on a shared file system) with
+their sha256, the masking settings, and the chunk's inputs with their global
+sample ids. Nothing of the simulator's internals is pickled, so any worker
+with the same mstsim version reproduces the owner's numbers.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ir.errors import MstsimError
+
+_NETWORKS: dict = {}     # sha256 -> imported Network, per worker process
+_SIMULATORS: dict = {}   # (sha256, ratio, sites, stream, dtype, seed) -> Simulator
+_MAX_SIMULATORS = 16
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """An ONNX model for workers: its path, its sha256 and (optionally) its bytes."""
+
+    path: str
+    sha256: str
+    data: bytes | None = None
+
+    def without_data(self) -> "ModelRef":
+        return ModelRef(self.path, self.sha256)
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """Sent once to each worker: the models, and the configurations to warm the Numba cache with."""
+
+    models: tuple[ModelRef, ...]
+    warm: tuple[tuple[str, float | None, str | None], ...]   # (sha256, ratio, sites)
+    dtype: str
+
+    def install(self) -> None:
+        for ref in self.models:
+            network(ref)
+        for sha, ratio, sites in self.warm:
+            net = _NETWORKS[sha]
+            x = np.zeros((1,) + net.input_shape, dtype=np.float32)
+            simulator(sha, ratio, sites, False, self.dtype, 0).run(x, 1)
+
+
+@dataclass
+class ChunkTask:
+    """One chunk of one run: the samples ``sample_ids`` (global indices) with inputs ``x``."""
+
+    run: int
+    chunk: int
+    model: ModelRef
+    mask_ratio: float | None
+    mask_sites: str | None
+    seed: int
+    T: int
+    dtype: str
+    batch: int
+    x: np.ndarray
+    sample_ids: np.ndarray
+
+
+@dataclass
+class ChunkOutput:
+    """A chunk's results, or its error (``error`` set, arrays None)."""
+
+    run: int
+    chunk: int
+    worker: str
+    seconds: float
+    error: str | None = None
+    predictions: np.ndarray | None = None     # (T, n) int64
+    ann_predictions: np.ndarray | None = None  # (n,) int64
+    final_logits: np.ndarray | None = None    # (n, C) float64
+    per_step: np.ndarray | None = None        # (T, nodes, columns) int64
+    ann_macs: np.ndarray | None = None        # (nodes,) int64
+
+
+def install(setup: WorkerSetup) -> None:
+    """Process-pool initializer: load and warm the networks before the first chunk."""
+    setup.install()
+
+
+def network(ref: ModelRef):
+    """The imported network of ``ref`` (imported once per process; the bytes are checked by sha256)."""
+    net = _NETWORKS.get(ref.sha256)
+    if net is None:
+        data = ref.data
+        if data is None:
+            with open(ref.path, "rb") as f:
+                data = f.read()
+        if hashlib.sha256(data).hexdigest() != ref.sha256:
+            raise MstsimError(f"{ref.path}: the model on this worker differs from the sweep's "
+                              f"(sha256 {ref.sha256[:12]}...)")
+        import onnx
+        model = onnx.load_model_from_string(data)
+        net = _NETWORKS[ref.sha256] = _import(model, ref.path)
+    return net
+
+
+def _import(model, path):
+    from . import from_onnx
+    try:
+        return from_onnx(model)
+    except MstsimError as exc:
+        raise MstsimError(f"{path}: {exc}") from None
+
+
+def simulator(sha: str, ratio, sites, stream: bool, dtype: str, seed: int):
+    """A Simulator of the network configured for this masking (cached per process)."""
+    from .engine import Simulator
+    from .rsm import configure_rsm
+    from .run import with_event_input
+    key = (sha, ratio, sites, stream, dtype, seed)
+    sim = _SIMULATORS.get(key)
+    if sim is None:
+        graph = _NETWORKS[sha].graph
+        graph = with_event_input(graph) if stream else graph
+        graph = graph if ratio is None else configure_rsm(graph, ratio, sites)
+        if len(_SIMULATORS) >= _MAX_SIMULATORS:
+            _SIMULATORS.pop(next(iter(_SIMULATORS)))
+        sim = _SIMULATORS[key] = Simulator(graph, dtype=np.dtype(dtype), seed=seed)
+    return sim
+
+
+def run_chunk(task: ChunkTask) -> ChunkOutput:
+    """Simulate one chunk; a bad-input error comes back as the chunk's error, not an exception."""
+    from .sweep_store import worker_name
+    start = time.perf_counter()
+    try:
+        return _simulate(task, start, worker_name())
+    except MstsimError as exc:
+        return ChunkOutput(task.run, task.chunk, worker_name(), time.perf_counter() - start, error=str(exc))
+    except Exception as exc:  # a bug, not bad data: keep the place it happened
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return ChunkOutput(task.run, task.chunk, worker_name(), time.perf_counter() - start,
+                           error=f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})")
+
+
+def _simulate(task: ChunkTask, start: float, worker: str) -> ChunkOutput:
+    from .ann import run_ann
+    from .ledger import Ledger
+    net = network(task.model)
+    stream = task.x.ndim == len(net.input_shape) + 2
+    sim = simulator(task.model.sha256, task.mask_ratio, task.mask_sites, stream, task.dtype, task.seed)
+    names = [op.node.name for op in sim.ops]
+    ledger = Ledger.empty(names, [sim.graph.kinds[k] for k in names], sim.ann_macs(), task.T, detail=True)
+    n = task.x.shape[0]
+    preds = np.zeros((task.T, n), dtype=np.int64)
+    ann = np.zeros(n, dtype=np.int64)
+    logits = None
+    for lo in range(0, n, task.batch):
+        hi = min(lo + task.batch, n)
+        ids = task.sample_ids[lo:hi]
+        res = sim.run(task.x[lo:hi], task.T, detail=True, sample_ids=ids)
+        ledger.merge(res.ledger)
+        preds[:, lo:hi] = res.predictions
+        out = res.cum_logits[-1].reshape(hi - lo, -1).astype(np.float64)
+        logits = np.zeros((n, out.shape[1])) if logits is None else logits
+        logits[lo:hi] = out
+        ann_in = task.x[lo:hi].sum(axis=1) / task.T if stream else task.x[lo:hi]  # a stream: its mean rate
+        ann[lo:hi] = run_ann(sim.graph, ann_in, dtype=np.float32, seed=task.seed, sample_ids=ids) \
+            .reshape(hi - lo, -1).argmax(1)
+    return ChunkOutput(task.run, task.chunk, worker, time.perf_counter() - start, predictions=preds,
+                       ann_predictions=ann, final_logits=logits, per_step=ledger.per_step,
+                       ann_macs=ledger.ann_macs)
