@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,dist]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
