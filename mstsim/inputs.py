@@ -141,11 +141,18 @@ def input_bytes(ds, n: int, pre: Preprocess, input_shape, steps: int) -> int:
 
 
 def load_samples(spec, pre: Preprocess, input_shape, *, limit: int | None = None, steps: int,
-                 dataset=None, n: int | None = None):
-    """(inputs, labels) of the test split of dataset ``spec``, shaped for the model."""
+                 dataset=None, n: int | None = None, check=None):
+    """(inputs, labels) of the test split of dataset ``spec``, shaped for the model.
+
+    ``check``, if given, is called before each sample is read (``mstsim run`` stops there on Ctrl-C).
+    """
     ds, count = (dataset, len(dataset)) if dataset is not None else open_samples(spec, limit)
     n = count if n is None else min(n, count)
-    pairs = [ds[i] for i in range(n)]
+    pairs = []
+    for i in range(n):
+        if check is not None:
+            check()
+        pairs.append(ds[i])
     labels = np.array([p[1] for p in pairs], dtype=np.int64)
     if ds.kind == "events":
         files = getattr(ds, "files", None)

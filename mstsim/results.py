@@ -166,6 +166,8 @@ class Checkpoint:
         self.last = time.perf_counter()
         self.saved = "no results were saved" + ("" if path else " (no --out given)")
         self._tell()
+        if path:
+            remove_stale_partials(path)
 
     def due(self) -> bool:
         return bool(self.path) and time.perf_counter() - self.last >= self.every
@@ -198,6 +200,25 @@ class Checkpoint:
     def _tell(self) -> None:
         if self.guard is not None:
             self.guard.saved = self.saved
+
+
+def remove_stale_partials(path) -> list[str]:
+    """Delete ``path.partial-<pid>`` files left by runs killed while writing (SIGKILL, power loss)
+    whose process no longer exists; return their names."""
+    import glob
+    removed = []
+    for tmp in glob.glob(glob.escape(str(path)) + ".partial-*"):
+        pid = tmp.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            _remove(tmp)
+            removed.append(tmp)
+        except (PermissionError, OverflowError, OSError):
+            pass  # alive under another user, or not a pid: leave it
+    return removed
 
 
 def _read_header(path: str, f: h5py.File) -> dict:

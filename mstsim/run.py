@@ -171,7 +171,8 @@ def execute(args, guard: Guard | None = None) -> Results:
             print(f"mstsim: {warning}", file=sys.stderr)
     guard.check()
     say(f"reading {n} samples of {data}")
-    x, labels = load_samples(data, pre, first.input_shape, dataset=dataset, n=n, steps=T)
+    x, labels = load_samples(data, pre, first.input_shape, dataset=dataset, n=n, steps=T,
+                             check=guard.check)
     config = {"model": str(models[0]), "models": [str(m) for m in models],
               "model_sha256": sha256(models[0]), "models_sha256": [sha256(m) for m in models],
               "mstsim_version": __version__, "data": data, "T": T, "samples": int(x.shape[0]),

@@ -136,3 +136,16 @@ def test_inspect_prints_the_memory_of_the_default_run(capsys):
     assert main(["inspect", MODEL]) == 0
     out = capsys.readouterr().out
     assert "memory of the default run" in out and "available:" in out and "network state" in out
+
+
+def test_damaged_weights_are_reported(capsys, tmp_path):
+    m = onnx.load(MODEL)
+    w = next(t for t in m.graph.initializer if len(t.dims) == 4)
+    arr = onnx.numpy_helper.to_array(w).copy()
+    arr.flat[0] = np.float32(1.7e38)  # what a flipped exponent bit makes of a small weight
+    w.CopyFrom(onnx.numpy_helper.from_array(arr, w.name))
+    path = tmp_path / "damaged.onnx"
+    onnx.save(m, path)
+    assert main(["inspect", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "weight holds values up to 1." in err and "e+38 in magnitude" in err and "may be damaged" in err

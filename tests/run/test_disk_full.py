@@ -17,7 +17,8 @@ from mstsim.results import Results
 from .cli_process import MODEL, finish, start, write_npz
 
 resource = pytest.importorskip("resource")
-ARGS = ["--T", "3", "--mask-ratio", "0", "0.5", "--batch", "4", "--record", "spikes", "--checkpoint", "1000"]
+ARGS = ["--T", "20", "--mask-ratio", "0", "0.5", "--mask-sites", "all", "--batch", "4", "--record", "spikes",
+        "--checkpoint", "1000"]
 
 
 @pytest.fixture(scope="module")

@@ -43,11 +43,11 @@ def test_simulate_refuses_before_allocating(monkeypatch):
 
 
 def test_run_refuses_with_the_estimate_and_the_available_memory(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(memory, "available_bytes", lambda: 2**20)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**16)
     code = main(["run", MODEL, "--data", write_npz(tmp_path / "d.npz", n=4), "--T", "64"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
-    assert "needs about" in err and "network state" in err and "but only 1.0 MiB is available" in err
+    assert "needs about" in err and "network state" in err and "but only 64.0 KiB is available" in err
     assert "lower --batch, --T or --samples" in err
 
 

@@ -12,8 +12,8 @@ from .cli_process import MODEL, finish, start, wait_for, write_npz
 def signalled_run(tmp_path, when, sig=signal.SIGINT, extra=()):
     data = write_npz(tmp_path / "d.npz")
     out = tmp_path / "r.h5"
-    proc = start([MODEL, "--data", data, "--T", "3", "--mask-ratio", "0", "0.5", "--batch", "2", "--out", out,
-                  "--checkpoint", "0", "--progress", *extra])
+    proc = start([MODEL, "--data", data, "--T", "30", "--mask-ratio", "0", "0.5", "--mask-sites", "all",
+                  "--batch", "2", "--out", out, "--checkpoint", "0", "--progress", *extra])
     lines: list[str] = []
     try:
         reached = wait_for(proc, when, lines)
@@ -81,3 +81,16 @@ def test_sigterm_in_the_second_run_keeps_the_first(tmp_path):
     res = check_saved(out, message)
     assert res.runs[0].name == "mask_0" and res.runs[0].ledger.samples == 8
     assert "1 complete run (mask_0)" in message
+
+
+def test_sigkill_leaves_no_file_or_a_valid_one_and_the_next_run_clears_its_partial(tmp_path):
+    code, out, lines = signalled_run(tmp_path, lambda ln: ln.startswith("mask ratio 0 ") and ": 4/8" in ln,
+                                     sig=signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    if out.exists():
+        assert Results.load(str(out)).runs
+    stale = tmp_path / "r.h5.partial-999999999"  # as a run killed while writing would leave it
+    stale.write_bytes(b"half a file")
+    from mstsim.results import Checkpoint, Results as R
+    Checkpoint(str(out), R({}, []))
+    assert not stale.exists()
