@@ -113,8 +113,22 @@ def make_backend(setup: WorkerSetup, *, workers=None, executor=None, scheduler=N
     return InProcess(setup) if workers == 0 else LocalPool(setup, workers)
 
 
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def set_postfix(self, **kw):
+        pass
+
+    def close(self):
+        pass
+
+
 def _progress_bar(plan, tasks, enabled):
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm  # installed with tonic
+    except ImportError:
+        return _NoBar()
     total = len(plan.runs) * int(plan.bounds[-1])
     todo = sum(t.x.shape[0] for t in tasks)
     return tqdm(total=total, initial=total - todo, unit="sample", desc="sweep", dynamic_ncols=True,

@@ -48,17 +48,20 @@ def points(res: SweepResults) -> list[Point]:
         rows = {k: [] for k in ("accuracy", "acs", "macs", "dropped", "energy_uj", "ann")}
         for sr in runs:
             r = sr.result
-            n = max(r.ledger.samples, 1)
+            if not r.labels.size:  # no chunk of this run is done yet
+                for key in rows:
+                    rows[key].append(np.full(len(Ts), np.nan) if key != "ann" else np.nan)
+                continue
+            n = r.ledger.samples
             cum = np.cumsum(r.ledger.per_step, axis=0)[[t - 1 for t in Ts]]  # (Ts, nodes, columns)
             ok = r.predictions[[t - 1 for t in Ts]] == _truth(r)[None, :]
-            rows["accuracy"].append(ok.mean(axis=1) if r.labels.size else np.full(len(Ts), np.nan))
+            rows["accuracy"].append(ok.mean(axis=1))
             acs, macs = cum[:, :, COL["acs"]].sum(1) / n, cum[:, :, COL["macs"]].sum(1) / n
             rows["acs"].append(acs)
             rows["macs"].append(macs)
             rows["dropped"].append(cum[:, :, COL["events_dropped"]].sum(1) / n)
             rows["energy_uj"].append((E_AC_PJ * acs + E_MAC_PJ * macs) / 1e6)
-            labelled = r.labels.size and np.all(r.labels >= 0)
-            rows["ann"].append(np.mean(r.ann_predictions == r.labels) if labelled else np.nan)
+            rows["ann"].append(np.mean(r.ann_predictions == r.labels) if np.all(r.labels >= 0) else np.nan)
         out.append(Point(model, sites, ratio, [sr.seed for sr in runs],
                          *(np.array(rows[k], dtype=np.float64) for k in ("accuracy", "acs", "macs", "dropped",
                                                                          "energy_uj", "ann")),
@@ -67,9 +70,9 @@ def points(res: SweepResults) -> list[Point]:
 
 
 def _spread(values: np.ndarray, fmt: str, scale: float = 1.0) -> str:
-    """``mean ± std`` over seeds (the sample standard deviation; just the mean for one seed)."""
-    v = values * scale
-    if np.all(np.isnan(v)):
+    """``mean ± std`` over the seeds with results (the sample standard deviation; the value for one seed)."""
+    v = values[~np.isnan(values)] * scale
+    if not v.size:
         return "n/a"
     if v.shape[0] < 2:
         return format(float(v[0]), fmt)
@@ -152,7 +155,8 @@ def write_plots(res: SweepResults, folder) -> list[pathlib.Path]:
         for name, ps in curves.items():
             ps = sorted(ps, key=lambda p: p.ratio)
             vals = [getattr(p, what)[:, -1] * scale for p in ps]
-            ax.errorbar([p.ratio for p in ps], [np.mean(v) for v in vals],
+            vals = [v[~np.isnan(v)] for v in vals]
+            ax.errorbar([p.ratio for p in ps], [np.mean(v) if v.size else np.nan for v in vals],
                         yerr=[np.std(v, ddof=1) if len(v) > 1 else 0 for v in vals], marker="o", capsize=3,
                         label=name)
         ax.set_xlabel("masking ratio")
@@ -162,7 +166,8 @@ def write_plots(res: SweepResults, folder) -> list[pathlib.Path]:
         written.append(_save(plt, fig, folder / fname))
     fig, ax = plt.subplots(figsize=(6, 4))
     for p in pts:
-        ax.plot(Ts, 100 * np.mean(p.accuracy, axis=0), marker="o", label=_name(p))
+        if not np.all(np.isnan(p.accuracy)):
+            ax.plot(Ts, 100 * np.nanmean(p.accuracy, axis=0), marker="o", label=_name(p))
     if len(Ts) > 1:
         ax.set_xscale("log", base=2)
     ax.set_xlabel("time steps T")

@@ -53,15 +53,14 @@ def test_same_bits_in_any_chunk_size(reference, tmp_path, chunk):
 
 def test_two_worker_processes_give_the_same_bits_even_when_one_is_killed(reference, tmp_path):
     """The pool resubmits the chunks of a worker that died; nothing changes in the results."""
+    import multiprocessing
     import threading
-
-    import psutil
     out = tmp_path / "s.h5"
     box = {}
     thread = threading.Thread(target=lambda: box.update(res=sweep([CNN], out=out, chunk=1, workers=2, **GRID)))
     thread.start()
     wait_for(lambda: done_chunks(out) >= 1)
-    workers = [p for p in psutil.Process().children() if "resource_tracker" not in " ".join(p.cmdline())]
+    workers = multiprocessing.active_children()  # the pool's processes (spawned by multiprocessing)
     assert len(workers) == 2
     workers[0].kill()
     thread.join(300)
@@ -103,6 +102,9 @@ def test_interrupt_then_resume_recomputes_no_finished_chunk(reference, tmp_path,
     monkeypatch.setattr(sweep_store.SweepWriter, "commit", commit)
     first = state(out)[:, :-1]
     assert (first == sweep_store.DONE).sum() == 5
+    from mstsim.sweep_report import full_report
+    partial = full_report(sweep_store.load(str(out)))
+    assert "5 of 12 chunks done" in partial and "--resume" in partial
 
     import mstsim.sweep_exec as ex
     computed = []
@@ -146,3 +148,23 @@ def test_ledger_columns_are_exact_int64_and_sum_over_chunks(reference):
         led = sr.result.ledger
         assert led.per_step.dtype == np.int64 and np.array_equal(led.per_step.sum(0), led.totals)
         assert led.totals[:, COL["neuron_updates"]].sum() > 0
+
+
+def test_report_tables_and_plots_are_the_files_numbers(reference, tmp_path, capsys):
+    from mstsim.ledger import E_AC_PJ, E_MAC_PJ
+    from mstsim.sweep_report import points, report
+    res = sweep_store.load(str(reference))
+    for p in points(res):
+        runs = [sr.result for sr in res.runs if (sr.model, sr.mask_sites, sr.mask_ratio) == (p.model, p.sites, p.ratio)]
+        assert p.seeds == [0, 1] and p.samples == 8
+        for j, T in enumerate((3, 6)):
+            for s, r in enumerate(runs):
+                assert p.accuracy[s, j] == np.mean(r.predictions[T - 1] == r.labels)
+                counts = r.ledger.per_step[:T].sum(axis=(0, 1)) / 8
+                assert p.energy_uj[s, j] == pytest.approx((E_AC_PJ * counts[COL["acs"]] + E_MAC_PJ * counts[COL["macs"]]) / 1e6)
+                assert p.dropped[s, j] == counts[COL["events_dropped"]]
+    assert report(reference, tmp_path / "plots") == 0
+    text = capsys.readouterr().out
+    assert "12 of 12 chunks done" in text and "at T = 3" in text and "at T = 6" in text and " ± " in text
+    names = sorted(f.name for f in (tmp_path / "plots").iterdir())
+    assert names == ["sweep_accuracy_vs_T.png", "sweep_accuracy_vs_masking.png", "sweep_energy_vs_masking.png"]
