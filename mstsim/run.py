@@ -156,6 +156,8 @@ def execute(args, guard: Guard | None = None) -> Results:
     dataset, n = open_samples(data, args.samples)
     stream = pre.events == "stream" and dataset.kind == "events"
     planned = [_job(nets[m], m, r, sites, stream, several=len(models) > 1) for m, r in jobs]
+    for job in planned:
+        _warn_not_spike_equivalent(job, nets[job.model])
     dtype = np.dtype(args.dtype)
     need_in = input_bytes(dataset, n, pre, first.input_shape, T)
     for job in planned:
@@ -187,6 +189,21 @@ def execute(args, guard: Guard | None = None) -> Results:
         results.runs.append(run)
         saver.save()
     return results
+
+
+def _warn_not_spike_equivalent(job: Job, net) -> None:
+    """The Python API's NotSpikeEquivalentWarning, as one ``mstsim: warning`` line on stderr."""
+    import warnings
+
+    from .network import warn_not_spike_equivalent
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_not_spike_equivalent(job.graph, net.provenance)
+    for w in caught:
+        text = str(w.message)
+        if len(text) > 240:
+            text = text[:240].rsplit(" ", 1)[0] + f" ... (mstsim inspect {job.model} lists them)"
+        print(f"mstsim: warning: {text}", file=sys.stderr)
 
 
 def _say(text: str) -> None:
