@@ -76,7 +76,7 @@ def cmd_inspect(args) -> int:
     print(f"{net.source}\n" + net.inspect())
     print(default_run_memory(net))
     for line in weight_warnings(net.graph):
-        print(f"mstsim: {line}", file=sys.stderr)
+        print(f"mstsim: warning: {line}", file=sys.stderr)
     return 0
 
 

@@ -127,7 +127,7 @@ class Job:
 
 def execute(args, guard: Guard | None = None) -> Results:
     """Run what the parsed ``mstsim run`` arguments ask for; save to ``--out`` at checkpoints."""
-    from .importers.onnx import from_onnx
+    from . import from_onnx
     guard = guard or Guard(notify=False)
     check_args(args)
     jobs = plan(args)
@@ -143,7 +143,7 @@ def execute(args, guard: Guard | None = None) -> Results:
         say(f"importing {m}")
         nets[m] = from_onnx(m)
         for line in validate.weight_warnings(nets[m].graph):
-            print(f"mstsim: {m}: {line}", file=sys.stderr)
+            print(f"mstsim: warning: {m}: {line}", file=sys.stderr)
     first = nets[models[0]]
     pre = Preprocess.from_metadata(first.metadata)
     meta = bounded_settings(first.metadata)

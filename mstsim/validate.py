@@ -140,10 +140,10 @@ def weight_warnings(graph) -> list[str]:
                 continue
             finite = np.isfinite(w)
             if not finite.all():
-                lines.append(f"warning: node {node.name!r} {f.name} holds {int((~finite).sum())} NaN or "
+                lines.append(f"node {node.name!r} {f.name} holds {int((~finite).sum())} NaN or "
                              f"infinite values; the model file may be damaged")
             elif np.abs(w).max() > WEIGHT_WARN:
-                lines.append(f"warning: node {node.name!r} {f.name} holds values up to "
+                lines.append(f"node {node.name!r} {f.name} holds values up to "
                              f"{np.abs(w).max():.3g} in magnitude (beyond {WEIGHT_WARN:g}); the model file "
                              f"may be damaged")
     return lines
