@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import sweep_store
+from . import sweep_results, sweep_store
 from .ir.errors import MstsimError, UnsupportedInput
 from .sweep_store import RunSpec
 from .sweep_worker import ChunkTask, ModelRef, WorkerSetup
@@ -24,8 +24,8 @@ from .sweep_worker import ChunkTask, ModelRef, WorkerSetup
 BUNDLED = pathlib.Path(__file__).resolve().parents[1] / "models"
 DEFAULT_RATIOS = (0.0, 0.25, 0.5, 0.75)
 #: config entries that define the work: a resumed sweep must agree on all of them
-WORK_KEYS = ("models_sha256", "data", "samples", "T", "mask_ratios", "mask_sites", "seeds", "chunk", "batch",
-             "dtype", "preprocess")
+WORK_KEYS = ("mstsim_version", "models_sha256", "data", "samples", "T", "mask_ratios", "mask_sites", "seeds",
+             "chunk", "batch", "dtype", "preprocess")
 PLAN_KEYS = ("data", "samples", "T", "mask_ratios", "mask_sites", "seeds", "chunk", "batch", "dtype")
 
 
@@ -53,7 +53,8 @@ class Plan:
     def setup(self) -> WorkerSetup:
         warm = tuple(dict.fromkeys((self.refs[r.model_index].sha256, r.mask_ratio, r.mask_sites)
                                    for r in self.runs))
-        return WorkerSetup(models=tuple(self.refs), warm=warm, dtype=self.config["dtype"])
+        return WorkerSetup(models=tuple(self.refs), warm=warm, dtype=self.config["dtype"],
+                           version=self.config["mstsim_version"])
 
     def tasks(self, done: np.ndarray) -> list[ChunkTask]:
         """The chunks not yet committed, run by run."""
@@ -179,7 +180,7 @@ def sweep(models=None, *, out, data=None, samples=None, T=None, mask_ratios=None
 
     Returns
     -------
-    SweepResults (mstsim.sweep_store), with ``complete`` False if chunks failed.
+    SweepResults (mstsim.sweep_results), with ``complete`` False if chunks failed.
     """
     out = str(out)
     asked = {"data": data, "samples": samples, "T": _listed(T, int), "mask_ratios": _listed(mask_ratios, float),
@@ -188,7 +189,7 @@ def sweep(models=None, *, out, data=None, samples=None, T=None, mask_ratios=None
     if resume:
         if not os.path.exists(out):
             raise UnsupportedInput(f"--resume: {out} does not exist (nothing to resume)")
-        saved = sweep_store.load(out).config
+        saved = sweep_results.load(out).config
         for key, value in asked.items():
             if value is not None and saved.get(key) != value:
                 raise UnsupportedInput(f"{out} holds a sweep with {key} = {saved.get(key)!r}, not {value!r}; "
@@ -220,7 +221,7 @@ def run_plan(plan: Plan, out: str, *, workers=None, executor=None, scheduler=Non
             drive(backend, tasks, writer, plan, progress=progress)
     finally:
         writer.close()
-    return sweep_store.load(out)
+    return sweep_results.load(out)
 
 
 def _same_work(path: str, saved: dict, now: dict) -> None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ledger import COL, E_AC_PJ, E_MAC_PJ
-from .sweep_store import DONE, FAILED, SweepResults, load
+from .sweep_results import SweepResults, load
+from .sweep_store import DONE, FAILED
 
 
 @dataclass

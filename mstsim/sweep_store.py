@@ -26,8 +26,7 @@ import h5py
 import numpy as np
 
 from .ir.errors import MstsimError
-from .ledger import COLUMNS, Ledger
-from .results import RunResult
+from .ledger import COLUMNS
 
 FORMAT = "mstsim-sweep"
 FORMAT_VERSION = 1
@@ -154,6 +153,7 @@ class SweepWriter:
         self.names = json.loads(self.f.attrs["run_order"])
         self.bounds = self.f["sweep/chunk_bounds"][()]
         self.state = self.f["sweep/state"][()]
+        self._node_names: dict = {}
         self.session = int(self.f["sweep/session"][()].max()) + 1
         for r in np.flatnonzero(self.state[:, -1]):
             self._copy_ledger(int(r))  # a commit killed after its commit point: finish it
@@ -177,11 +177,14 @@ class SweepWriter:
         sw["session"][r, k] = self.session
         sw["seconds"][r, k] = out.seconds
         sw["worker"][r, k] = out.worker.encode()[:64]
+        g = self.f[f"runs/{self.names[r]}"]
+        if out.error is None and list(out.nodes) != self._nodes(r):
+            out.error = (f"the worker's network has other nodes than the owner's ({len(out.nodes)} vs "
+                         f"{len(self._nodes(r))}): is it the same mstsim version?")
         if out.error is not None:
             sw["error"][r, k] = out.error.encode("utf-8", "replace")[:ERROR_BYTES]
             self._write_state(r, k, FAILED, pending=False)
             return
-        g = self.f[f"runs/{self.names[r]}"]
         lo, hi = self.bounds[k], self.bounds[k + 1]
         g["predictions"][:, lo:hi] = out.predictions
         g["ann_predictions"][lo:hi] = out.ann_predictions
@@ -193,6 +196,12 @@ class SweepWriter:
         self._sync()
         self._write_state(r, k, DONE, pending=True)  # the commit point
         self._copy_ledger(r)
+
+    def _nodes(self, r: int) -> list:
+        if r not in self._node_names:
+            raw = self.f[f"runs/{self.names[r]}/ledger/nodes"][()]
+            self._node_names[r] = [v.decode() if isinstance(v, bytes) else v for v in raw]
+        return self._node_names[r]
 
     def _write_state(self, r: int, k: int, value: int, *, pending: bool) -> None:
         row = self.state[r].copy()
@@ -241,83 +250,3 @@ def _owner_lock(path: str):
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass
-class SweepRun:
-    """One grid point read back: its coordinates and the RunResult of its finished samples."""
-
-    name: str
-    model: str
-    mask_ratio: float | None
-    mask_sites: str | None
-    seed: int
-    result: RunResult
-
-
-@dataclass
-class SweepResults:
-    """A sweep file read back: config, runs (finished samples only) and the chunk index."""
-
-    path: str
-    config: dict
-    runs: list[SweepRun]
-    state: np.ndarray      # (runs, chunks) TODO / DONE / FAILED
-    session: np.ndarray    # (runs, chunks) which invocation committed each chunk
-    seconds: np.ndarray    # (runs, chunks) worker seconds
-    errors: dict           # (run name, chunk) -> message
-    bounds: np.ndarray
-
-    @property
-    def complete(self) -> bool:
-        return bool(np.all(self.state == DONE))
-
-
-def load(path: str) -> SweepResults:
-    """Read a sweep file (complete or not); each run holds only its committed chunks' samples."""
-    if not os.path.isfile(path):
-        raise SweepFileError(f"{path}: no such sweep file")
-    try:
-        with h5py.File(path, "r", locking=False) as f:
-            if f.attrs.get("format") != FORMAT:
-                raise SweepFileError(f"{path}: not an mstsim sweep file (no format attribute {FORMAT!r})")
-            if int(f.attrs["format_version"]) > FORMAT_VERSION:
-                raise SweepFileError(f"{path}: sweep format version {f.attrs['format_version']} is newer than "
-                                     f"this mstsim reads ({FORMAT_VERSION})")
-            names = json.loads(f.attrs["run_order"])
-            sw = f["sweep"]
-            bounds, state = sw["chunk_bounds"][()], sw["state"][()]
-            if np.any(state[:, -1]):  # a kill after a commit point: the ledger copy is the scratch sum
-                per_step = {n: sw[f"scratch/{n}"][()] for i, n in enumerate(names) if state[i, -1]}
-            else:
-                per_step = {}
-            errors = {(names[r], int(k)): sw["error"][r, k].decode("utf-8", "replace")
-                      for r, k in zip(*np.nonzero(state[:, :-1] == FAILED))}
-            runs = [_read_run(n, f[f"runs/{n}"], bounds, state[i, :-1] == DONE, per_step.get(n))
-                    for i, n in enumerate(names)]
-            return SweepResults(path=path, config=json.loads(f.attrs["config"]), runs=runs,
-                                state=state[:, :-1], session=sw["session"][()], seconds=sw["seconds"][()],
-                                errors=errors, bounds=bounds)
-    except OSError as exc:
-        raise SweepFileError(f"{path}: cannot be read as HDF5 ({exc})") from None
-
-
-def _read_run(name, g, bounds, done, per_step) -> SweepRun:
-    keep = np.zeros(int(g.attrs["samples"]), dtype=bool)
-    for k in np.flatnonzero(done):
-        keep[bounds[k]:bounds[k + 1]] = True
-    led = g["ledger"]
-    per_step = led["per_step"][()] if per_step is None else per_step
-    strs = [[s.decode() if isinstance(s, bytes) else s for s in led[key][()]] for key in ("nodes", "kinds")]
-    ledger = Ledger(nodes=strs[0], kinds=strs[1], totals=per_step.sum(axis=0), ann_macs=led["ann_macs"][()],
-                    samples=int(keep.sum()), steps=int(g.attrs["T"]), per_step=per_step)
-    ratio = float(g.attrs["mask_ratio"])
-    ratio = None if np.isnan(ratio) else ratio
-    sites = g.attrs["mask_sites"] or None
-    result = RunResult(name=name, mask_ratio=ratio, mask_sites=sites, T=int(g.attrs["T"]),
-                       labels=g["labels"][()][keep], sample_ids=g["sample_ids"][()][keep],
-                       predictions=g["predictions"][()][:, keep], ann_predictions=g["ann_predictions"][()][keep],
-                       final_logits=g["final_logits"][()][keep], ledger=ledger, neurons=g["neurons"][()],
-                       model=str(g.attrs["model"]))
-    return SweepRun(name=name, model=result.model, mask_ratio=ratio, mask_sites=sites, seed=int(g.attrs["seed"]),
-                    result=result)

@@ -40,8 +40,13 @@ class WorkerSetup:
     models: tuple[ModelRef, ...]
     warm: tuple[tuple[str, float | None, str | None], ...]   # (sha256, ratio, sites)
     dtype: str
+    version: str = ""   # the owner's mstsim version: a worker with another one refuses to start
 
     def install(self) -> None:
+        from . import __version__
+        if self.version and self.version != __version__:
+            raise MstsimError(f"this worker has mstsim {__version__}, the sweep was started with {self.version}; "
+                              "install the same version on every worker")
         for ref in self.models:
             network(ref)
         for sha, ratio, sites in self.warm:
@@ -81,6 +86,7 @@ class ChunkOutput:
     final_logits: np.ndarray | None = None    # (n, C) float64
     per_step: np.ndarray | None = None        # (T, nodes, columns) int64
     ann_macs: np.ndarray | None = None        # (nodes,) int64
+    nodes: list | None = None                 # the ledger's node names, in order
 
 
 def install(setup: WorkerSetup) -> None:
@@ -170,4 +176,4 @@ def _simulate(task: ChunkTask, start: float, worker: str) -> ChunkOutput:
             .reshape(hi - lo, -1).argmax(1)
     return ChunkOutput(task.run, task.chunk, worker, time.perf_counter() - start, predictions=preds,
                        ann_predictions=ann, final_logits=logits, per_step=ledger.per_step,
-                       ann_macs=ledger.ann_macs)
+                       ann_macs=ledger.ann_macs, nodes=names)

@@ -5,7 +5,6 @@ import threading
 
 import pytest
 
-from mstsim import sweep_store
 from mstsim.cli import main
 from mstsim.sweep import sweep
 

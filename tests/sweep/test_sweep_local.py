@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import mstsim
-from mstsim import sweep_store
+from mstsim import sweep_results, sweep_store
 from mstsim.engine import Simulator
 from mstsim.inputs import Preprocess, load_samples
 from mstsim.ledger import COL
@@ -24,7 +24,7 @@ def reference(tmp_path_factory):
 
 
 def test_every_grid_point_equals_a_direct_engine_run_at_each_T(reference):
-    res = sweep_store.load(str(reference))
+    res = sweep_results.load(str(reference))
     assert res.complete and len(res.runs) == 4
     net = mstsim.from_onnx(CNN)
     x, labels = load_samples("digits", Preprocess.from_metadata(net.metadata), net.input_shape, limit=8, steps=6)
@@ -103,7 +103,7 @@ def test_interrupt_then_resume_recomputes_no_finished_chunk(reference, tmp_path,
     first = state(out)[:, :-1]
     assert (first == sweep_store.DONE).sum() == 5
     from mstsim.sweep_report import full_report
-    partial = full_report(sweep_store.load(str(out)))
+    partial = full_report(sweep_results.load(str(out)))
     assert "5 of 12 chunks done" in partial and "--resume" in partial
 
     import mstsim.sweep_exec as ex
@@ -143,7 +143,7 @@ def test_a_chunk_with_bad_data_is_recorded_and_the_sweep_goes_on(tmp_path):
 
 
 def test_ledger_columns_are_exact_int64_and_sum_over_chunks(reference):
-    res = sweep_store.load(str(reference))
+    res = sweep_results.load(str(reference))
     for sr in res.runs:
         led = sr.result.ledger
         assert led.per_step.dtype == np.int64 and np.array_equal(led.per_step.sum(0), led.totals)
@@ -153,7 +153,7 @@ def test_ledger_columns_are_exact_int64_and_sum_over_chunks(reference):
 def test_report_tables_and_plots_are_the_files_numbers(reference, tmp_path, capsys):
     from mstsim.ledger import E_AC_PJ, E_MAC_PJ
     from mstsim.sweep_report import points, report
-    res = sweep_store.load(str(reference))
+    res = sweep_results.load(str(reference))
     for p in points(res):
         runs = [sr.result for sr in res.runs if (sr.model, sr.mask_sites, sr.mask_ratio) == (p.model, p.sites, p.ratio)]
         assert p.seeds == [0, 1] and p.samples == 8
@@ -168,3 +168,14 @@ def test_report_tables_and_plots_are_the_files_numbers(reference, tmp_path, caps
     assert "12 of 12 chunks done" in text and "at T = 3" in text and "at T = 6" in text and " ± " in text
     names = sorted(f.name for f in (tmp_path / "plots").iterdir())
     assert names == ["sweep_accuracy_vs_T.png", "sweep_accuracy_vs_masking.png", "sweep_energy_vs_masking.png"]
+
+
+def test_one_owner_at_a_time(reference):
+    first = sweep_store.SweepWriter(str(reference))
+    try:
+        with pytest.raises(sweep_store.SweepFileError, match="another mstsim sweep is writing"):
+            sweep_store.SweepWriter(str(reference))
+        assert sweep_results.load(str(reference)).complete  # readers are never locked out
+    finally:
+        first.close()
+    sweep_store.SweepWriter(str(reference)).close()
