@@ -35,7 +35,7 @@ def add_sweep_parser(sub) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep import SweepInterrupted, sweep
+    from .sweep_plan import SweepInterrupted, sweep
     from .sweep_report import summary
     pre = {k: getattr(args, k) for k in ("events", "bins") if getattr(args, k) is not None}
     start = time.perf_counter()

@@ -196,7 +196,7 @@ def drive(backend, tasks, writer, plan, *, progress=None) -> None:
 
 
 def _interrupted(path, done, total, signum):
-    from .sweep import SweepInterrupted
+    from .sweep_plan import SweepInterrupted
     return SweepInterrupted(f"interrupted by {signal.Signals(signum).name}: {path} holds {done} of {total} "
                             "chunks, committed; run the same command with --resume to finish it",
                             exit_code=128 + signum)

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from mstsim.cli import main
-from mstsim.sweep import sweep
+from mstsim.sweep_plan import sweep
 
 from .helpers import CNN, GRID, GRID_ARGS, assert_same_results, done_chunks, wait_for
 

@@ -8,7 +8,7 @@ import pytest
 
 import mstsim.sweep_exec as ex
 from mstsim import sweep_store
-from mstsim.sweep import sweep
+from mstsim.sweep_plan import sweep
 
 from .helpers import CNN, GRID, assert_same_results, done_chunks, session, state, sweep_command, wait_for
 

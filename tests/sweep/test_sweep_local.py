@@ -10,7 +10,7 @@ from mstsim.engine import Simulator
 from mstsim.inputs import Preprocess, load_samples
 from mstsim.ledger import COL
 from mstsim.rsm import configure_rsm
-from mstsim.sweep import SweepInterrupted, make_plan, run_plan, sweep
+from mstsim.sweep_plan import SweepInterrupted, make_plan, run_plan, sweep
 
 from .helpers import CNN, GRID, MST, assert_same_results, done_chunks, session, state, wait_for
 
@@ -19,7 +19,7 @@ from .helpers import CNN, GRID, MST, assert_same_results, done_chunks, session, 
 def reference(tmp_path_factory):
     """The small grid, in this process, in chunks of 3."""
     out = tmp_path_factory.mktemp("ref") / "ref.h5"
-    sweep([CNN], out=out, chunk=3, workers=0, **GRID)
+    mstsim.sweep([CNN], out=out, chunk=3, workers=0, **GRID)
     return out
 
 
