@@ -155,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C outside a run's guard (while importing, parsing, reporting)
         print("mstsim: interrupted; no results were saved", file=sys.stderr)
         return 130
+    except SystemError as exc:  # Ctrl-C inside a compiled function outside a guard: Numba wraps it
+        if not isinstance(exc.__context__ or exc.__cause__, KeyboardInterrupt):
+            raise
+        print("mstsim: interrupted; no results were saved", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -136,6 +136,8 @@ def execute(args, guard: Guard | None = None) -> Results:
             raise UnsupportedInput(f"model file {model} not found" + ("" if args.model else
                                    " (a bundled model is missing from this checkout; give a MODEL.onnx)"))
     models = list(dict.fromkeys(m for m, _ in jobs))
+    _check_out_is_not_an_input(args.out, models, args.data)
+    early = open_samples(args.data, args.samples) if args.data else None  # a bad --data fails before imports
     say = _say if args.progress else (lambda text: None)
     nets = {}
     for m in models:
@@ -153,7 +155,7 @@ def execute(args, guard: Guard | None = None) -> Results:
     if data is None:
         raise UnsupportedInput("no --data given and the model does not name its dataset")
     sites = args.mask_sites or meta.get("mask_sites") or "attention"
-    dataset, n = open_samples(data, args.samples)
+    dataset, n = early or open_samples(data, args.samples)
     stream = pre.events == "stream" and dataset.kind == "events"
     planned = [_job(nets[m], m, r, sites, stream, several=len(models) > 1) for m, r in jobs]
     for job in planned:
@@ -189,6 +191,17 @@ def execute(args, guard: Guard | None = None) -> Results:
         results.runs.append(run)
         saver.save()
     return results
+
+
+def _check_out_is_not_an_input(out, models, data) -> None:
+    """``--out x.onnx --overwrite`` must not replace the model (or an npz dataset) being read."""
+    if not out:
+        return
+    target = pathlib.Path(out).resolve()
+    inputs = list(models) + ([pathlib.Path(data.partition(":")[2]).expanduser()] if data else [])
+    for path in inputs:
+        if path.resolve() == target:
+            raise validate.ArgumentError(f"--out {out} is an input of this run ({path}); choose another file")
 
 
 def _warn_not_spike_equivalent(job: Job, net) -> None:

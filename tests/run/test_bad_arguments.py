@@ -149,3 +149,28 @@ def test_damaged_weights_are_reported(capsys, tmp_path):
     assert main(["inspect", str(path)]) == 0
     err = capsys.readouterr().err
     assert "weight holds values up to 1." in err and "e+38 in magnitude" in err and "may be damaged" in err
+
+
+def test_out_never_replaces_an_input(capsys, data, tmp_path):
+    model = tmp_path / "m.onnx"
+    model.write_bytes(open(MODEL, "rb").read())
+    before = model.read_bytes()
+    line = error_line(capsys, ["run", str(model), "--data", data, "--out", str(model), "--overwrite"])
+    assert "is an input of this run" in line and model.read_bytes() == before
+    npz = data.partition(":")[2]
+    assert "is an input of this run" in error_line(capsys, ["run", MODEL, "--data", data, "--out", npz,
+                                                            "--overwrite"])
+
+
+def test_plots_on_a_full_disk(capsys, data, tmp_path, monkeypatch):
+    import errno
+    out = tmp_path / "r.h5"
+    assert main(["run", MODEL, "--data", data, "--T", "2", "--out", str(out)]) == 0
+    capsys.readouterr()
+
+    def full(results, folder):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("mstsim.plots.write_plots", full)
+    line = error_line(capsys, ["report", str(out), "--plots", str(tmp_path / "p")])
+    assert "cannot write plots to" in line and "No space left on device (errno 28)" in line
