@@ -96,12 +96,13 @@ def default_run_memory(net, *, batch: int = 128) -> str:
     from .memory import available_bytes, estimate_simulation, format_bytes
     from .ir.errors import MstsimError
     meta = bounded_settings(net.metadata)
+    pre = Preprocess.from_metadata(net.metadata)  # bad preprocessing metadata is reported here too
     T = meta.get("T") or 64
     data, samples, need_in = meta.get("dataset"), batch, 0
     if data:
         try:
             ds, samples = open_samples(data, None)
-            need_in = input_bytes(ds, samples, Preprocess.from_metadata(net.metadata), net.input_shape, T)
+            need_in = input_bytes(ds, samples, pre, net.input_shape, T)
         except MstsimError:
             data = None  # the dataset is not on this machine: estimate for one batch
     est = estimate_simulation(net.graph, samples=samples, batch=batch, T=T, detail=True, input_bytes=need_in)

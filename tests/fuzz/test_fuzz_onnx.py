@@ -25,6 +25,10 @@ FUZZ = fuzz_settings(60)
 
 INTS = (-(2**40), -2, -1, 0, 1, 2, 3, 5, 64, 2**31, 2**40)
 FLOATS = (float("nan"), float("inf"), -1.0, 0.0, 1e-30, 1e30)
+METADATA = ('{"T": -1}', '[1]', '{"resize": "ab"}', '{"dataset": 5}', 'null', '{"bins": 1e400}',
+            '{"mean": [1, "a"], "std": [1, 1]}', '{', '{"T": 1e12}', '{"resize": [100000, 100000]}',
+            '{"dataset": "npz:/nonexistent.npz", "T": 8}', '{"events": 3}', '{"resize": [16]}', '"x"',
+            '{"dataset": "digits", "T": 4}', '{"T": true}')
 OPS = ("Relu", "Conv", "Gemm", "MatMul", "Softmax", "Reshape", "Transpose", "Gather", "Identity", "Add",
        "LayerNormalization", "Floor", "Clip", "Loop", "NoSuchOp", "")
 
@@ -100,6 +104,8 @@ def _mutate_proto(m: onnx.ModelProto, kind: str, pick: int, value: int) -> None:
     elif kind == "raw_data":
         t = g.initializer[pick % len(g.initializer)]
         t.raw_data = t.raw_data[: value % (len(t.raw_data) + 1)]
+    elif kind == "metadata":
+        onnx.helper.set_model_props(m, {"mstsim.preprocess": METADATA[value % len(METADATA)]})
     elif kind == "output":
         g.output[0].name = ("input", "", g.node[0].output[0], "nothing")[value % 4]
 
@@ -107,9 +113,9 @@ def _mutate_proto(m: onnx.ModelProto, kind: str, pick: int, value: int) -> None:
 @FUZZ
 @given(name=st.sampled_from(MODELS),
        kind=st.sampled_from(("dims", "attribute", "op_type", "domain", "opset", "drop_node", "rewire",
-                             "raw_data", "output")),
+                             "raw_data", "output", "metadata")),
        pick=st.integers(0, 10**6), value=st.integers(0, 10**6))
 def test_mutated_protobuf(name, kind, pick, value):
     m = onnx.load_from_string(RAW[name])
     _mutate_proto(m, kind, pick, value)
-    check_file(m.SerializeToString(), f"{name} {kind} pick {pick} value {value}")
+    check_file(m.SerializeToString(), f"{name} {kind} pick {pick} value {value}", cli=kind == "metadata")
