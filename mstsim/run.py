@@ -156,6 +156,9 @@ def execute(args, guard: Guard | None = None) -> Results:
         raise UnsupportedInput("no --data given and the model does not name its dataset")
     sites = args.mask_sites or meta.get("mask_sites") or "attention"
     dataset, n = early or open_samples(data, args.samples)
+    if args.samples is not None and n < args.samples:
+        print(f"mstsim: warning: the test split of {data} holds {n} samples, fewer than --samples "
+              f"{args.samples}; running all {n}", file=sys.stderr)
     stream = pre.events == "stream" and dataset.kind == "events"
     planned = [_job(nets[m], m, r, sites, stream, several=len(models) > 1) for m, r in jobs]
     for job in planned:

@@ -174,3 +174,9 @@ def test_plots_on_a_full_disk(capsys, data, tmp_path, monkeypatch):
     monkeypatch.setattr("mstsim.plots.write_plots", full)
     line = error_line(capsys, ["report", str(out), "--plots", str(tmp_path / "p")])
     assert "cannot write plots to" in line and "No space left on device (errno 28)" in line
+
+
+def test_more_samples_than_the_split_holds_is_said(capsys, data):
+    assert main(["run", MODEL, "--data", data, "--T", "2", "--samples", "10"]) == 0
+    err = capsys.readouterr().err
+    assert "holds 4 samples, fewer than --samples 10; running all 4" in err
