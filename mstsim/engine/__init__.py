@@ -1,4 +1,4 @@
-"""The event-driven engine: operators per node type, stepped over time."""
+"""The engine: a graph compiled to a flat step plan (``plan``), run by one Numba kernel per sample."""
 from .events import Events
 from .simulator import SimResult, Simulator
 

@@ -1,4 +1,4 @@
-"""The time-step engine: runs a graph as a spiking network over T steps."""
+"""The time-step engine: runs a graph as a spiking network over T steps, through its compiled plan."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,16 +7,15 @@ from typing import Callable
 import numpy as np
 
 from ..ann import check_batch
-from ..ir import EVENT, Graph
+from ..ir import EVENT, IF, Graph
 from ..ir.errors import UnsupportedInput
-from ..ledger import Ledger
-from . import analog_ops, attention_ops, neuron_ops, structure_ops, synaptic_ops  # noqa: F401  (register operators)
+from ..kernels import plan_layout as L
+from ..kernels.plan_runner import run_sample
+from ..ledger import COLUMNS, Ledger
+from ..masking import _check_seed
 from .events import Events
-from .op import RunContext, make_op
-
-def ann_macs_of(op) -> int:
-    """The ANN's MACs of a node for one sample: its synapse count (0 if not synaptic)."""
-    return int(getattr(op, "synapses", 0))
+from .plan import Plan, build_plan
+from .threads import run_parallel, thread_count
 
 
 @dataclass
@@ -39,6 +38,21 @@ class SimResult:
         return (self.predictions == np.asarray(labels)[None, :]).mean(axis=1)
 
 
+@dataclass
+class NodeView:
+    """A node of the simulated graph, with its IF membranes during ``on_step`` callbacks."""
+
+    node: object
+    synapses: int
+    sim: "Simulator"
+
+    @property
+    def v(self) -> np.ndarray:
+        if not isinstance(self.node, IF):
+            raise AttributeError(f"{self.node.name!r} has no membrane")
+        return self.sim.potentials(self.node.name)
+
+
 class Simulator:
     """Event-driven simulation of an IR graph.
 
@@ -47,31 +61,40 @@ class Simulator:
     graph : Graph
         A complete graph (one Input, one Output).
     dtype : float dtype of membranes and accumulators (float32 by default).
+    seed : seed of the random spike masks (with the global sample id, it fixes every mask).
     """
 
     def __init__(self, graph: Graph, *, dtype=np.float32, seed: int = 0) -> None:
         graph.check_complete()
         self.graph = graph
         self.dtype = np.dtype(dtype)
-        self.ctx = RunContext(seed)
-        self.ops = [make_op(node, graph, self.dtype) for node in graph]
-        for op in self.ops:
-            op.ctx = self.ctx
-        self.input_op = next(op for op in self.ops if op.node is graph.input_node())
-        self.output_name = graph.output_node().name
+        if self.dtype not in (np.float32, np.float64):
+            raise UnsupportedInput(f"dtype must be float32 or float64, got {self.dtype}")
+        self.seed = _check_seed(seed)
+        self.names = [n.name for n in graph]
         self.stream = graph.kinds[graph.input_node().name] == EVENT
+        self._plans: dict[int, Plan] = {}
+        self.plan = self._plan(1)
+        self.ops = [NodeView(n, int(a), self) for n, a in zip(graph, self.plan.ann_macs)]
+        self._state = None
+
+    def _plan(self, multiplicity: int) -> Plan:
+        if multiplicity not in self._plans:
+            self._plans[multiplicity] = build_plan(self.graph, self.dtype, multiplicity)
+        return self._plans[multiplicity]
 
     def ann_macs(self) -> np.ndarray:
-        return np.array([ann_macs_of(op) for op in self.ops], dtype=np.int64)
+        return self.plan.ann_macs.copy()
 
-    def _step_input(self, x: np.ndarray, t: int):
-        if not self.stream:
-            return x
-        if t >= x.shape[1]:
-            return Events.empty(x.shape[0], self.dtype)
-        return Events.from_counts(x[:, t].reshape(x.shape[0], -1), self.dtype)
+    def potentials(self, name: str | None = None):
+        """IF membranes ``(B, n)`` of node ``name`` after the last completed step (a copy);
+        without a name, a dict of every IF node's."""
+        if name is None:
+            return {n.name: self.potentials(n.name) for n in self.graph if isinstance(n, IF)}
+        r = self.plan.code[self.names.index(name)]
+        return self._state[:, r[L.STATE]:r[L.STATE] + r[L.SIZE]].copy()
 
-    def _check(self, x: np.ndarray) -> np.ndarray:
+    def _check(self, x) -> np.ndarray:
         inp = self.graph.input_node()
         if not self.stream:
             return check_batch(self.graph, x, self.dtype).reshape(np.shape(x)[0], -1)
@@ -79,9 +102,9 @@ class Simulator:
         if x.ndim != len(inp.shape) + 2 or tuple(x.shape[2:]) != inp.shape:
             raise UnsupportedInput(f"event input {inp.name!r} expects counts of shape (B, steps, "
                                    f"{', '.join(map(str, inp.shape))}), got {x.shape}")
-        if x.size and (x.min() < 0 or not np.all(np.floor(x) == x)):
+        if x.size and (not np.all(np.isfinite(x)) or x.min() < 0 or not np.all(np.floor(x) == x)):
             raise UnsupportedInput(f"event input {inp.name!r}: counts must be non-negative integers")
-        return x
+        return x.reshape(x.shape[:2] + (-1,)).astype(np.int64)
 
     def run(self, x, T: int, *, detail: bool = False, sample_ids=None,
             on_step: Callable[[int, dict], None] | None = None) -> SimResult:
@@ -99,36 +122,69 @@ class Simulator:
             masks depend on it, not on the position in the batch.
         detail : keep per-step ledger rows.
         on_step : called as ``on_step(t, values)`` after each step with every
-            node's output tensor (for recording and tests).
+            node's output tensor (``Events`` or a dense ``(B, n)`` array); the
+            plan then runs one step per call.
         """
-        if int(T) < 1:
-            raise UnsupportedInput(f"T must be >= 1, got {T}")
+        if isinstance(T, bool) or int(T) != T or int(T) < 1:
+            raise UnsupportedInput(f"T must be >= 1 (an integer), got {T!r}")
         T = int(T)
         x = self._check(x)
         batch = x.shape[0]
         ids = np.arange(batch) if sample_ids is None else np.asarray(sample_ids, dtype=np.int64).reshape(-1)
         if ids.shape[0] != batch:
             raise UnsupportedInput(f"{ids.shape[0]} sample ids for a batch of {batch}")
-        self.ctx.sample_ids = ids
-        names = [op.node.name for op in self.ops]
-        ledger = Ledger.empty(names, [self.graph.kinds[n] for n in names], self.ann_macs(), T, detail)
-        ledger.samples = batch
-        for op in self.ops:
-            op.reset(batch)
-        out_size = int(np.prod(self.graph.shapes[self.output_name]))
+        if ids.size and ids.min() < 0:
+            raise UnsupportedInput("sample ids must be non-negative")
+        if self.stream:
+            plan = self._plan(int(x.max()) if x.size else 1)
+            x_an, x_ev = np.zeros((batch, 0), self.dtype), x
+        else:
+            plan = self.plan
+            x_an, x_ev = np.ascontiguousarray(x, dtype=self.dtype), np.zeros((batch, 0, 0), np.int64)
+        per_sample = on_step is not None
+        workers = thread_count(batch)
+        slots = batch if per_sample else workers
+        wf = np.zeros((slots, plan.wf_size), dtype=self.dtype)
+        wi = np.zeros((slots, plan.wi_size), dtype=np.int64)
+        self._state = np.tile(plan.st_init, (batch, 1))
+        out_size = int(np.prod(self.graph.shapes[self.graph.output_node().name]))
         cum = np.zeros((T, batch, out_size), dtype=self.dtype)
-        rows = np.zeros((len(self.ops), ledger.totals.shape[1]), dtype=np.int64)
-        for t in range(T):
-            self.ctx.t = t
-            self.input_op.current = self._step_input(x, t)
-            values: dict[str, object] = {}
-            rows[:] = 0
-            for i, op in enumerate(self.ops):
-                values[op.node.name] = op.step([values[s] for s in op.node.inputs], rows[i])
-            cum[t] = values[self.output_name]
-            ledger.totals += rows
-            if detail:
-                ledger.per_step[t] = rows
-            if on_step is not None:
-                on_step(t, values)
-        return SimResult(cum_logits=cum.reshape((T, batch) + self.graph.shapes[self.output_name]), ledger=ledger)
+        n = len(self.names)
+        led = np.zeros((slots, n, len(COLUMNS)), dtype=np.int64)
+        led_step = np.zeros((slots, T if detail else 0, n, len(COLUMNS)), dtype=np.int64)
+        seed = np.uint64(self.seed)
+
+        def sample(s: int, slot: int, t0: int, t1: int) -> None:
+            run_sample(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[slot], wi[slot],
+                       self._state[s], cum, led[slot], led_step[slot], ids, seed, t0, t1, s, plan.comp)
+
+        if per_sample:
+            for t in range(T):
+                run_parallel(batch, workers, lambda s, _: sample(s, s, t, t + 1))
+                on_step(t, self._values(plan, wf, wi, cum[t]))
+        else:
+            run_parallel(batch, workers, lambda s, slot: sample(s, slot, 0, T))
+        ledger = Ledger.empty(self.names, [self.graph.kinds[k] for k in self.names], plan.ann_macs, T, detail)
+        ledger.samples = batch
+        ledger.totals[:] = led.sum(axis=0)
+        if detail:
+            ledger.per_step[:] = led_step.sum(axis=0)
+        return SimResult(cum_logits=cum.reshape((T, batch) + self.graph.shapes[self.graph.output_node().name]),
+                         ledger=ledger)
+
+    def _values(self, plan: Plan, wf, wi, cum_t) -> dict:
+        """Every node's output after a step, from the per-sample workspaces."""
+        values = {}
+        for j, name in enumerate(self.names):
+            r = plan.code[j]
+            if r[L.OP] == L.OUTPUT:
+                values[name] = cum_t.copy()
+            elif r[L.KIND] == 1:
+                counts = wi[:, j]
+                ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+                idx = np.concatenate([wi[s, r[L.IOFF]:r[L.IOFF] + c] for s, c in enumerate(counts)])
+                val = np.concatenate([wf[s, r[L.OFF]:r[L.OFF] + c] for s, c in enumerate(counts)])
+                values[name] = Events(ptr, idx.astype(np.int64), val.astype(self.dtype))
+            else:
+                values[name] = wf[:, r[L.OFF]:r[L.OFF] + r[L.SIZE]].copy()
+        return values

@@ -1,0 +1,138 @@
+"""Encoders of the plan for the input, synaptic, IF, Add, Remap and Output nodes (one per node type)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import IF, Add, Affine, AvgPool2d, ChannelAffine, Conv2d, Input, Mean, Output, Remap
+from ..kernels import plan_layout as L
+from ..registry import TypeRegistry
+from .fanout import fanout_of
+
+ENCODERS = TypeRegistry("plan encoder")
+encodes = ENCODERS.register
+
+
+def invert_map(src: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of a gather map's inverse: the outputs reading each of ``total`` inputs, ascending."""
+    keep = src >= 0
+    order = np.argsort(src[keep], kind="stable")
+    targets = np.nonzero(keep)[0][order]
+    inv_ptr = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src[keep], minlength=total), out=inv_ptr[1:])
+    return inv_ptr, targets.astype(np.int64)
+
+
+@encodes(Input)
+def _input(b, node):
+    if node.kind == "event":
+        b.begin(node, L.INPUT_EVENTS, events=True, cap_mult=b.m_in)
+    else:
+        b.begin(node, L.INPUT_ANALOG, events=False)
+
+
+def _synaptic(b, node, op: int, *, bias=None, divisor=None):
+    """The fields every synaptic node shares (plan_ops.synaptic)."""
+    g = b.graph
+    in_shape, out_shape = g.shapes[node.inputs[0]], g.shapes[node.name]
+    r = b.begin(node, op, events=False)
+    fan, eff = fanout_of(node, in_shape, out_shape)
+    r[L.P0] = b.ints(fan)
+    r[L.P0 + 1] = -1 if np.array_equal(fan, eff) else b.ints(eff)
+    r[L.P0 + 2] = int(fan.sum())
+    b.ann_macs[b.index[node.name]] = int(fan.sum())
+    r[L.P0 + 4] = -1 if bias is None else b.flts(np.broadcast_to(bias, out_shape))
+    r[L.P0 + 5] = -1 if divisor is None else b.flts(np.broadcast_to(divisor, out_shape))
+    if not b.is_events(node.inputs[0]):
+        b.need_compaction(int(np.prod(in_shape)))
+    return r
+
+
+@encodes(Affine)
+def _affine(b, node):
+    r = _synaptic(b, node, L.AFFINE, bias=node.bias)
+    r[L.P0 + 3] = b.flts(node.weight.T)
+    r[L.P0 + 6], r[L.P0 + 7] = node.weight.shape[1], node.weight.shape[0]
+
+
+@encodes(Conv2d)
+def _conv(b, node):
+    cout, cin_g, kh, kw = node.weight.shape
+    bias = None if node.bias is None else node.bias.reshape(-1, 1, 1)
+    r = _synaptic(b, node, L.CONV, bias=bias)
+    g = node.groups
+    w = node.weight.reshape(g, cout // g, cin_g, kh, kw).transpose(0, 2, 3, 4, 1)
+    r[L.P0 + 3] = b.flts(w)
+    _, h, wd = b.graph.shapes[node.inputs[0]]
+    _, ho, wo = b.graph.shapes[node.name]
+    r[L.P0 + 6] = b.ints([h, wd, ho, wo, *node.stride, *node.dilation, node.padding[0], node.padding[1],
+                          cin_g, kh, kw, cout // g, cout])
+    r[L.P0 + 7] = b.dense(cout * ho * wo)  # channels-last accumulator
+
+
+@encodes(AvgPool2d)
+def _avg_pool(b, node):
+    in_shape = b.graph.shapes[node.inputs[0]]
+    r = _synaptic(b, node, L.POOL_SUM, divisor=node.divisor(in_shape)[None])
+    _, h, wd = in_shape
+    _, ho, wo = b.graph.shapes[node.name]
+    r[L.P0 + 6] = b.ints([h, wd, ho, wo, *node.stride, node.padding[0], node.padding[1], *node.kernel])
+
+
+@encodes(Mean)
+def _mean(b, node):
+    shape = tuple(b.graph.shapes[node.inputs[0]])
+    axes = node.norm_axes(shape)
+    count = int(np.prod([shape[a] for a in axes]))
+    r = _synaptic(b, node, L.ONE_TO_ONE, divisor=np.float64(count))
+    out_index = np.arange(int(np.prod(b.graph.shapes[node.name]))).reshape(
+        tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    r[L.P0 + 6] = b.ints(np.broadcast_to(out_index, shape))
+    r[L.P0 + 7] = -1
+
+
+@encodes(ChannelAffine)
+def _channel_affine(b, node):
+    shape = b.graph.shapes[node.name]
+    per_channel = [1] * len(shape)
+    per_channel[node.axis] = -1
+    shift = None if node.shift is None else node.shift.reshape(per_channel)
+    r = _synaptic(b, node, L.ONE_TO_ONE, bias=shift)
+    r[L.P0 + 6] = b.ints(np.arange(int(np.prod(shape))))
+    r[L.P0 + 7] = b.flts(np.broadcast_to(node.scale.reshape(per_channel), shape))
+
+
+@encodes(IF)
+def _if(b, node):
+    r = b.begin(node, L.IF, events=True)
+    r[L.P0] = b.flts([node.theta])
+    r[L.STATE] = b.state(r[L.SIZE], b.dtype.type(node.v_init))
+
+
+@encodes(Add)
+def _add(b, node):
+    events = b.graph.kinds[node.name] == "event"
+    mult = sum(b.mult.get(s, 0) for s in node.inputs) if events else 1
+    b.begin(node, L.ADD, events=events, cap_mult=mult)
+
+
+@encodes(Remap)
+def _remap(b, node):
+    g = b.graph
+    events = g.kinds[node.name] == "event"
+    sizes = [int(np.prod(g.shapes[s])) for s in node.inputs]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    mult = max(b.mult.get(s, 1) for s in node.inputs) if events else 1
+    r = b.begin(node, L.REMAP, events=events, cap_mult=mult, need_dense=not events)
+    if events:
+        inv_ptr, inv_tgt = invert_map(node.src, int(sum(sizes)))
+        r[L.P0], r[L.P0 + 1], r[L.P0 + 2] = b.ints(inv_ptr), b.ints(inv_tgt), b.ints(offsets)
+        return
+    which = np.where(node.src >= 0, np.searchsorted(offsets, node.src, side="right") - 1, -1)
+    local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
+    r[L.P0 + 3], r[L.P0 + 4] = b.ints(which), b.ints(local)
+
+
+@encodes(Output)
+def _output(b, node):
+    r = b.begin(node, L.OUTPUT, events=False, need_dense=True)
+    r[L.STATE] = b.state(r[L.SIZE], 0.0)

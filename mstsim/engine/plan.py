@@ -1,0 +1,53 @@
+"""Build a graph's step plan: one code row per node, constants, and workspace sizes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir import Graph
+from . import encode_analog  # noqa: F401  (registers its encoders)
+from .encode_core import ENCODERS
+from .plan_builder import PlanBuilder
+
+
+@dataclass
+class Plan:
+    """The flat, compiled form of a graph for one dtype and input multiplicity.
+
+    ``code`` (nodes x fields, int64), ``ints``/``flts``/``f64``/``hashes``
+    constants, workspace sizes per sample (``wf_size`` floats, ``wi_size``
+    ints), the initial state (``st_init``), the compaction scratch
+    (``comp``: int offset, size, float offset) and the ANN MACs per node.
+    """
+
+    code: np.ndarray
+    ints: np.ndarray
+    flts: np.ndarray
+    f64: np.ndarray
+    hashes: np.ndarray
+    wf_size: int
+    wi_size: int
+    st_init: np.ndarray
+    comp: np.ndarray
+    ann_macs: np.ndarray
+
+    def workspace_bytes(self, slots: int, batch: int) -> int:
+        """Bytes of workspace (per slot) and state (per sample) a run allocates."""
+        per_slot = self.wf_size * self.flts.itemsize + self.wi_size * 8
+        return slots * per_slot + batch * self.st_init.size * self.flts.itemsize
+
+
+def build_plan(graph: Graph, dtype, input_multiplicity: int = 1) -> Plan:
+    """Encode every node of ``graph`` (topological order) into a plan.
+
+    ``input_multiplicity`` bounds the events one input element can carry in a
+    step (1 for direct encoding, the largest count for event streams); event
+    buffer capacities follow from it.
+    """
+    b = PlanBuilder(graph, dtype, max(int(input_multiplicity), 1))
+    for node in graph:
+        ENCODERS.lookup(node)(b, node)
+    fields = b.finish()
+    fields["st_init"] = fields["st_init"].astype(b.dtype)
+    return Plan(**fields)

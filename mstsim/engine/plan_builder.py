@@ -1,0 +1,119 @@
+"""Assembling a step plan: tables, workspace and state layout (the encoders fill them per node)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import plan_layout as L
+
+
+class PlanBuilder:
+    """Collects the plan's code rows, constants and workspace offsets while encoders run."""
+
+    def __init__(self, graph, dtype, input_multiplicity: int) -> None:
+        self.graph = graph
+        self.dtype = np.dtype(dtype)
+        self.m_in = int(input_multiplicity)
+        self.index = {node.name: i for i, node in enumerate(graph)}
+        n = len(self.index)
+        self.code = np.full((n, L.WIDTH), -1, dtype=np.int64)
+        self._ints: list[np.ndarray] = []
+        self._flts: list[np.ndarray] = []
+        self.n_ints = self.n_flts = 0
+        self.f64: list[float] = []
+        self.hashes: list[int] = []
+        self.wf_size = 0
+        self.wi_size = n  # wi[j] holds node j's event count
+        self.st_init: list[np.ndarray] = []
+        self.st_size = 0
+        self.mult: dict[str, int] = {}
+        self.static: dict[str, bool] = {}
+        self.compact_size = 0
+        self.ann_macs = np.zeros(n, dtype=np.int64)
+
+    # -- constants -----------------------------------------------------------------
+    def ints(self, values) -> int:
+        arr = np.ascontiguousarray(np.asarray(values, dtype=np.int64).reshape(-1))
+        off = self.n_ints
+        self._ints.append(arr)
+        self.n_ints += arr.size
+        return off
+
+    def flts(self, values) -> int:
+        arr = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1).astype(self.dtype))
+        off = self.n_flts
+        self._flts.append(arr)
+        self.n_flts += arr.size
+        return off
+
+    def scalar64(self, value: float) -> int:
+        self.f64.append(float(value))
+        return len(self.f64) - 1
+
+    # -- workspace and state ---------------------------------------------------------
+    def dense(self, size: int) -> int:
+        off = self.wf_size
+        self.wf_size += int(size)
+        return off
+
+    def int_scratch(self, size: int) -> int:
+        off = self.wi_size
+        self.wi_size += int(size)
+        return off
+
+    def state(self, size: int, value: float) -> int:
+        off = self.st_size
+        self.st_init.append(np.full(int(size), value, dtype=np.float64))
+        self.st_size += int(size)
+        return off
+
+    # -- per node --------------------------------------------------------------------
+    def row(self, node):
+        return self.code[self.index[node.name]]
+
+    def begin(self, node, op: int, *, events: bool, cap_mult: int = 1, need_dense: bool = False) -> np.ndarray:
+        """Start a node's row: output buffer, inputs and their dense locations."""
+        g = self.graph
+        r = self.row(node)
+        size = int(np.prod(g.shapes[node.name]))
+        r[L.OP], r[L.KIND], r[L.SIZE], r[L.NIN] = op, int(events), size, len(node.inputs)
+        if events:
+            cap = size * cap_mult
+            r[L.CAP], r[L.OFF], r[L.IOFF] = cap, self.dense(cap), self.int_scratch(cap)
+            self.mult[node.name] = cap_mult
+        else:
+            r[L.CAP], r[L.OFF] = 0, self.dense(size)
+        ins = [self.index[s] for s in node.inputs]
+        r[L.INS] = self.ints(ins) if ins else 0
+        locs = []
+        for s in node.inputs:
+            src = self.code[self.index[s]]
+            if src[L.KIND] == 1 and need_dense:
+                locs.append(self.dense(src[L.SIZE]))
+            else:
+                locs.append(src[L.OFF])
+        r[L.DENSE_AT] = self.ints(locs) if locs else 0
+        r[L.NEED_DENSE] = int(need_dense and any(self.is_events(s) for s in node.inputs))
+        stateless = op not in (L.IF, L.MASK, L.OUTPUT, L.INPUT_EVENTS)
+        self.static[node.name] = op == L.INPUT_ANALOG or (
+            stateless and bool(node.inputs) and all(self.static[s] for s in node.inputs))
+        r[L.STATIC] = int(self.static[node.name])
+        return r
+
+    def is_events(self, name: str) -> bool:
+        return self.code[self.index[name], L.KIND] == 1
+
+    def cap_of(self, name: str) -> int:
+        return int(self.code[self.index[name], L.CAP])
+
+    def need_compaction(self, size: int) -> None:
+        self.compact_size = max(self.compact_size, int(size))
+
+    def finish(self):
+        comp_i = self.int_scratch(self.compact_size)
+        comp_f = self.dense(self.compact_size)
+        cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)  # noqa: E731
+        return dict(code=self.code, ints=cat(self._ints, np.int64), flts=cat(self._flts, self.dtype),
+                    f64=np.asarray(self.f64 + [0.0], dtype=np.float64),
+                    hashes=np.asarray(self.hashes + [0], dtype=np.uint64),
+                    wf_size=self.wf_size, wi_size=self.wi_size, st_init=cat(self.st_init, np.float64),
+                    comp=np.array([comp_i, self.compact_size, comp_f], dtype=np.int64), ann_macs=self.ann_macs)

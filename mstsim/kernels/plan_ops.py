@@ -1,0 +1,212 @@
+"""The op bodies of the step plan, one function per op code, for one sample and step.
+
+Each takes the plan tables (``code``, ``ints``, ``flts``, ``f64``), the
+sample's float and int workspaces (``wf``, ``wi``; ``wi[j]`` is the event
+count of node j) and state (``st``), and adds its counts to ``row``.
+Layout: :mod:`.plan_layout`; builder: ``mstsim.engine.plan``.
+"""
+import numba as nb
+import numpy as np
+
+from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, ELEM, EV_IN, EV_OUT, INS, IOFF, KIND, MACS,
+                          NEURON, NIN, OFF, OP, P0, POOL_SUM, SIZE, STATE, AFFINE)
+from .sample_synapses import (compact, fanout_sum, integrate_fire, remap_events, scatter_conv, scatter_linear,
+                              scatter_one_to_one, scatter_pool_sum)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def input_of(code, ints, i, k):
+    return ints[code[i, INS] + k]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def events_of(code, wf, wi, j):
+    """(idx, val, n) views of node j's events."""
+    n = wi[j]
+    return wi[code[j, IOFF]:code[j, IOFF] + n], wf[code[j, OFF]:code[j, OFF] + n], n
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def count_events_in(code, ints, wi, i, row):
+    for k in range(code[i, NIN]):
+        j = input_of(code, ints, i, k)
+        if code[j, KIND] == 1:
+            row[EV_IN] += wi[j]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def densify_inputs(code, ints, wf, wi, i):
+    """Sum each event input into its dense location (events in order)."""
+    for k in range(code[i, NIN]):
+        j = input_of(code, ints, i, k)
+        if code[j, KIND] == 1:
+            loc = ints[code[i, DENSE_AT] + k]
+            size = code[j, SIZE]
+            for e in range(size):
+                wf[loc + e] = 0
+            idx, val, n = events_of(code, wf, wi, j)
+            for e in range(n):
+                wf[loc + idx[e]] += val[e]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
+    """Affine, Conv2d, AvgPool2d sums, Mean and ChannelAffine: scatter the input, finish, add the bias.
+
+    Fields: P0 fan-out table, P1 effective table (-1: same), P2 synapses, P3
+    weights, P4 bias (-1: none), P5 divisor (-1: none), P6 op data (n_in /
+    geometry / targets), P7 op data (n_out / channels-last scratch / weight
+    scale, -1: none).
+    """
+    j = input_of(code, ints, i, 0)
+    if code[j, KIND] == 1:
+        idx, val, n = events_of(code, wf, wi, j)
+        row[EV_IN] += n
+        acs = fanout_sum(idx, n, ints, code[i, P0])
+        row[ACS] += acs
+        row[EFF] += acs if code[i, P0 + 1] < 0 else fanout_sum(idx, n, ints, code[i, P0 + 1])
+    else:
+        n = compact(wf[code[j, OFF]:code[j, OFF] + code[j, SIZE]], code[j, SIZE], c_idx, c_val)
+        idx, val = c_idx, c_val
+        row[MACS] += code[i, P0 + 2]
+    op = code[i, OP]
+    o = code[i, OFF]
+    size = code[i, SIZE]
+    out = wf[o:o + size]
+    if op == CONV:
+        hwc = code[i, P0 + 7]
+        for e in range(size):
+            wf[hwc + e] = 0
+        scatter_conv(idx, val, n, flts, code[i, P0 + 3], ints, code[i, P0 + 6], wf, hwc)
+        g = code[i, P0 + 6]
+        cout = ints[g + 14]
+        hw = ints[g + 2] * ints[g + 3]
+        for c in range(cout):
+            for p in range(hw):
+                out[c * hw + p] = wf[hwc + p * cout + c]
+    else:
+        for e in range(size):
+            out[e] = 0
+        if op == AFFINE:
+            scatter_linear(idx, val, n, flts, code[i, P0 + 3], code[i, P0 + 6], code[i, P0 + 7], out, 0)
+        elif op == POOL_SUM:
+            scatter_pool_sum(idx, val, n, ints, code[i, P0 + 6], out, 0)
+        else:
+            w_off = code[i, P0 + 7]
+            scatter_one_to_one(idx, val, n, ints, code[i, P0 + 6], flts, w_off, w_off >= 0, out, 0)
+    d = code[i, P0 + 5]
+    if d >= 0:
+        for e in range(size):
+            out[e] = out[e] / flts[d + e]
+        row[ELEM] += size
+    b = code[i, P0 + 4]
+    if b >= 0:
+        for e in range(size):
+            out[e] += flts[b + e]
+        row[BIAS] += size
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def neuron(code, ints, flts, wf, wi, st, i, row):
+    """IF: integrate the input (one AC per event), fire, subtract theta. P0: theta in flts."""
+    j = input_of(code, ints, i, 0)
+    v = code[i, STATE]
+    size = code[i, SIZE]
+    if code[j, KIND] == 1:
+        idx, val, n = events_of(code, wf, wi, j)
+        row[EV_IN] += n
+        row[ACS] += n
+        row[EFF] += n
+        for e in range(n):
+            st[v + idx[e]] += val[e]
+    else:
+        x = code[j, OFF]
+        for e in range(size):
+            st[v + e] += wf[x + e]
+    row[NEURON] += size
+    theta = flts[code[i, P0]]
+    c = integrate_fire(st, v, size, theta, wi[code[i, IOFF]:code[i, IOFF] + size],
+                       wf[code[i, OFF]:code[i, OFF] + size])
+    wi[i] = c
+    row[EV_OUT] += c
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def add(code, ints, wf, wi, i, row):
+    """Events only: concatenated in input order, free. Else the dense sum plus one AC per event."""
+    count_events_in(code, ints, wi, i, row)
+    o = code[i, OFF]
+    size = code[i, SIZE]
+    if code[i, KIND] == 1:
+        k = 0
+        oi = code[i, IOFF]
+        for q in range(code[i, NIN]):
+            idx, val, n = events_of(code, wf, wi, input_of(code, ints, i, q))
+            for e in range(n):
+                wi[oi + k] = idx[e]
+                wf[o + k] = val[e]
+                k += 1
+        wi[i] = k
+        row[EV_OUT] += k
+        return
+    first = True
+    for q in range(code[i, NIN]):
+        j = input_of(code, ints, i, q)
+        if code[j, KIND] == 0:
+            x = code[j, OFF]
+            if first:
+                for e in range(size):
+                    wf[o + e] = wf[x + e]
+                first = False
+            else:
+                for e in range(size):
+                    wf[o + e] += wf[x + e]
+                row[ELEM] += size
+    for q in range(code[i, NIN]):
+        j = input_of(code, ints, i, q)
+        if code[j, KIND] == 1:
+            idx, val, n = events_of(code, wf, wi, j)
+            for e in range(n):
+                wf[o + idx[e]] += val[e]
+            row[ACS] += n
+            row[EFF] += n
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def remap(code, ints, wf, wi, i, row):
+    """Events move along the inverted gather map; analog output is gathered from dense inputs.
+
+    Fields: P0 inverse-map pointers, P1 inverse-map targets, P2 input offsets
+    in the concatenation, P3 / P4 per-output input number and local index.
+    """
+    count_events_in(code, ints, wi, i, row)
+    if code[i, KIND] == 1:
+        k = 0
+        oi = code[i, IOFF]
+        o = code[i, OFF]
+        cap = code[i, CAP]
+        for q in range(code[i, NIN]):
+            idx, val, n = events_of(code, wf, wi, input_of(code, ints, i, q))
+            k = remap_events(idx, val, n, ints[code[i, P0 + 2] + q], ints, ints, code[i, P0], code[i, P0 + 1],
+                             wi[oi:oi + cap], wf[o:o + cap], k)
+        wi[i] = k
+        row[EV_OUT] += k
+        return
+    o = code[i, OFF]
+    which = code[i, P0 + 3]
+    local = code[i, P0 + 4]
+    at = code[i, DENSE_AT]
+    for e in range(code[i, SIZE]):
+        q = ints[which + e]
+        wf[o + e] = wf[ints[at + q] + ints[local + e]] if q >= 0 else 0
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def output(code, ints, wf, wi, st, i, row, cum_row):
+    """Running sum of the (densified) input; the step's cumulative logits go to ``cum_row``."""
+    count_events_in(code, ints, wi, i, row)
+    x = ints[code[i, DENSE_AT]]
+    s = code[i, STATE]
+    for e in range(code[i, SIZE]):
+        st[s + e] += wf[x + e]
+        cum_row[e] = st[s + e]

@@ -1,0 +1,173 @@
+"""Op bodies of the step plan for analog per-step nodes, spike products and masks (see plan_ops)."""
+import numba as nb
+import numpy as np
+
+from .plan_layout import (AA, ACS, AS, BIAS, CAP, DENSE_AT, DROPPED, EFF, ELEM, ELEMENTWISE, EV_IN, EV_OUT,
+                          GELU, IOFF, KIND, LAYER_NORM, MACS, MAX_POOL, NIN, OFF, P0, SA, SIZE, SOFTMAX, SS)
+from .plan_ops import count_events_in, events_of, input_of
+from .sample_analog import apply_elementwise, gelu, layer_norm, max_pool, softmax
+from .sample_attention import analog_spike, keep, mask_prefix, spike_analog, spike_spike
+from .sample_synapses import fanout_sum, remap_events
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def analog(code, ints, flts, f64, wf, wi, i, row):
+    """Softmax (P0 outer, P1 n, P2 inner), LayerNorm (P0 outer, P1 inner, P2 eps in f64, P3 weight,
+    P4 bias), Gelu (P0 tanh form), MaxPool (P0 geometry), Elementwise (P0 op, P1 operands,
+    P2 operand table of (is constant, input number or constant offset, broadcast map or -1,
+    outputs reached per input element or -1),
+    P3 element ops, P4 bias adds, P5 event operands count as ACs)."""
+    count_events_in(code, ints, wi, i, row)
+    op = code[i, 0]
+    o = code[i, OFF]
+    size = code[i, SIZE]
+    x = ints[code[i, DENSE_AT]]
+    if op == SOFTMAX:
+        softmax(wf, x, code[i, P0], code[i, P0 + 1], code[i, P0 + 2], wf, o)
+    elif op == LAYER_NORM:
+        w, b = code[i, P0 + 3], code[i, P0 + 4]
+        layer_norm(wf, x, code[i, P0], code[i, P0 + 1], f64[code[i, P0 + 2]], flts, w, w >= 0, flts, b, b >= 0,
+                   wf, o)
+    elif op == GELU:
+        gelu(wf, x, size, code[i, P0] == 1, wf, o)
+    elif op == MAX_POOL:
+        max_pool(wf, x, ints, code[i, P0], wf, o)
+    else:
+        elementwise(code, ints, flts, wf, wi, i, row)
+        return
+    row[ELEM] += size
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def elementwise(code, ints, flts, wf, wi, i, row):
+    o = code[i, OFF]
+    size = code[i, SIZE]
+    n_ops = code[i, P0 + 1]
+    table = code[i, P0 + 2]
+    av = np.zeros(3)
+    for e in range(size):
+        for q in range(n_ops):
+            t = table + 4 * q
+            m = ints[t + 2]
+            src = e if m < 0 else ints[m + e]
+            if ints[t] == 1:
+                av[q] = flts[ints[t + 1] + src]
+            else:
+                av[q] = wf[ints[code[i, DENSE_AT] + ints[t + 1]] + src]
+        wf[o + e] = apply_elementwise(code[i, P0], av[0], av[1], av[2])
+    row[ELEM] += code[i, P0 + 3]
+    row[BIAS] += code[i, P0 + 4]
+    if code[i, P0 + 5] == 1:  # a sum: each event costs one AC per output element it reaches
+        for q in range(n_ops):
+            t = table + 4 * q
+            if ints[t] == 1:
+                continue
+            j = input_of(code, ints, i, ints[t + 1])
+            if code[j, KIND] == 1:
+                idx, val, n = events_of(code, wf, wi, j)
+                acs = n if ints[t + 3] < 0 else fanout_sum(idx, n, ints, ints[t + 3])
+                row[ACS] += acs
+                row[EFF] += acs
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _expand_events(code, ints, wf, wi, j, ptr_off, tgt_off, idx_at, val_at, cap):
+    """Events of node j copied along a broadcast map (or viewed as they are when there is none)."""
+    idx, val, n = events_of(code, wf, wi, j)
+    if ptr_off < 0:
+        return idx, val, n
+    out_idx = wi[idx_at:idx_at + cap]
+    out_val = wf[val_at:val_at + cap]
+    k = remap_events(idx, val, n, 0, ints, ints, ptr_off, tgt_off, out_idx, out_val, 0)
+    return out_idx, out_val, k
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _expand_dense(code, ints, wf, i, q, src_off, at, size):
+    """Dense location of input q, gathered along a broadcast map into ``at`` when there is one."""
+    loc = ints[code[i, DENSE_AT] + q]
+    if src_off < 0:
+        return loc
+    for e in range(size):
+        wf[at + e] = wf[loc + ints[src_off + e]]
+    return at
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def matmul(code, ints, wf, wi, i, row):
+    """``a @ b`` per step. Fields: P0 variant, P1 L, P2 M, P3 K, P4 N; per operand (a at P5, b at P11):
+    map pointers or dense map (-1: no broadcast), map targets, expanded idx / val / dense
+    scratch, expanded size; P17 bucket starts, P18 bucket cols, P19 bucket vals,
+    P20 a transposed, P21 product transposed."""
+    count_events_in(code, ints, wi, i, row)
+    var, nl, m, k, n = code[i, P0], code[i, P0 + 1], code[i, P0 + 2], code[i, P0 + 3], code[i, P0 + 4]
+    o = code[i, OFF]
+    ja = input_of(code, ints, i, 0)
+    jb = input_of(code, ints, i, 1)
+    pa, pb = P0 + 5, P0 + 11
+    if var == AA:
+        a = _expand_dense(code, ints, wf, i, 0, code[i, pa], code[i, pa + 4], code[i, pa + 5])
+        b = _expand_dense(code, ints, wf, i, 1, code[i, pb], code[i, pb + 4], code[i, pb + 5])
+        for e in range(nl * m * n):
+            wf[o + e] = 0
+        for l in range(nl):
+            for r in range(m):
+                dst = wf[o + (l * m + r) * n:o + (l * m + r + 1) * n]
+                for d in range(k):
+                    av = wf[a + (l * m + r) * k + d]
+                    if av != 0:
+                        src = wf[b + (l * k + d) * n:b + (l * k + d + 1) * n]
+                        for c in range(n):
+                            dst[c] += av * src[c]
+        row[MACS] += nl * m * k * n
+        return
+    if var == SS or var == SA:
+        a_idx, a_val, na = _expand_events(code, ints, wf, wi, ja, code[i, pa], code[i, pa + 1],
+                                          code[i, pa + 2], code[i, pa + 3], code[i, pa + 5])
+    if var == SS or var == AS:
+        b_idx, b_val, nb_ = _expand_events(code, ints, wf, wi, jb, code[i, pb], code[i, pb + 1],
+                                           code[i, pb + 2], code[i, pb + 3], code[i, pb + 5])
+    if var == SS:
+        s0, c0, v0 = code[i, P0 + 17], code[i, P0 + 18], code[i, P0 + 19]
+        acs = spike_spike(a_idx, a_val, na, b_idx, b_val, nb_, nl, m, k, n, wi[s0:s0 + nl * k + 1],
+                          wi[c0:c0 + code[i, pb + 5]], wf[v0:v0 + code[i, pb + 5]], wf, o)
+    elif var == AS:
+        a = _expand_dense(code, ints, wf, i, 0, code[i, pa], code[i, pa + 4], code[i, pa + 5])
+        at, ot = code[i, P0 + 20], code[i, P0 + 21]
+        analog_spike(wf, a, b_idx, b_val, nb_, nl, m, k, n, wf[at:at + nl * k * m], wf[ot:ot + nl * n * m],
+                     wf, o)
+        acs = nb_ * m
+    else:
+        b = _expand_dense(code, ints, wf, i, 1, code[i, pb], code[i, pb + 4], code[i, pb + 5])
+        spike_analog(a_idx, a_val, na, wf, b, nl, m, k, n, wf, o)
+        acs = na * n
+    row[ACS] += acs
+    row[EFF] += acs
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def mask(code, ints, f64, hashes, wf, wi, i, row, seed, sample, step):
+    """Random Spike Masking (P0 ratio in f64, P1 name hash number): keep where the hashed uniform >= ratio."""
+    j = input_of(code, ints, i, 0)
+    ratio = f64[code[i, P0]]
+    prefix = mask_prefix(seed, sample, hashes[code[i, P0 + 1]], step)
+    o = code[i, OFF]
+    if code[j, KIND] == 1:
+        idx, val, n = events_of(code, wf, wi, j)
+        row[EV_IN] += n
+        oi = code[i, IOFF]
+        c = 0
+        for e in range(n):
+            if ratio == 0.0 or keep(prefix, idx[e], ratio):
+                wi[oi + c] = idx[e]
+                wf[o + c] = val[e]
+                c += 1
+        wi[i] = c
+        row[EV_OUT] += c
+        row[DROPPED] += n - c
+        return
+    x = code[j, OFF]
+    size = code[i, SIZE]
+    row[ELEM] += size
+    for e in range(size):
+        wf[o + e] = wf[x + e] if (ratio == 0.0 or keep(prefix, e, ratio)) else wf[x + e] * 0

@@ -1,0 +1,100 @@
+"""Per-sample kernels of the analog per-step nodes: softmax, LayerNorm, Gelu, MaxPool, elementwise.
+
+Values are computed in float64 and rounded once to the plan's dtype when
+stored (for +, -, *, / and sqrt that is the IEEE result in float32 too).
+Sums run in index order. Transcendentals come from :mod:`.detmath`, built
+from basic arithmetic only, so every x86-64 machine gives the same bits
+(libm picks CPU-specific code paths at run time).
+"""
+import math
+
+import numba as nb
+import numpy as np
+
+from .detmath import OPCODES, apply_elementwise, det_exp, det_gelu, det_gelu_tanh, det_maximum
+
+#: elementwise op codes (the plan encodes ``Elementwise.op`` with these)
+ELEMENTWISE_CODES = OPCODES
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def softmax(x, x_off, outer, n, inner, out, o_off):
+    """Softmax over the middle axis of ``(outer, n, inner)``: max, exp(x - max), sum in order, divide."""
+    for o in range(outer):
+        for q in range(inner):
+            base = o * n * inner + q
+            m = -np.inf
+            for k in range(n):
+                v = np.float64(x[x_off + base + k * inner])
+                if v > m or v != v:
+                    m = v
+            s = 0.0
+            for k in range(n):
+                s += det_exp(np.float64(x[x_off + base + k * inner]) - m)
+            for k in range(n):
+                # recomputed rather than stored: the workspace holds the plan dtype, not float64
+                e = det_exp(np.float64(x[x_off + base + k * inner]) - m)
+                out[o_off + base + k * inner] = e / s
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def layer_norm(x, x_off, outer, inner, eps, w, w_off, has_w, bias, b_off, has_b, out, o_off):
+    """``(x - mu) / sqrt(var + eps) * w + b`` over the trailing ``inner`` elements, sums in order."""
+    for o in range(outer):
+        base = o * inner
+        s = 0.0
+        for i in range(inner):
+            s += np.float64(x[x_off + base + i])
+        mu = s / inner
+        s2 = 0.0
+        for i in range(inner):
+            d = np.float64(x[x_off + base + i]) - mu
+            s2 += d * d
+        den = math.sqrt(s2 / inner + eps)
+        for i in range(inner):
+            y = (np.float64(x[x_off + base + i]) - mu) / den
+            if has_w:
+                y = y * np.float64(w[w_off + i])
+            if has_b:
+                y = y + np.float64(bias[b_off + i])
+            out[o_off + base + i] = y
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def gelu(x, x_off, size, tanh_form, out, o_off):
+    """Gelu, erf form or tanh form, in the order of :func:`.detmath.det_gelu` / ``det_gelu_tanh``."""
+    for i in range(size):
+        out[o_off + i] = det_gelu_tanh(x[x_off + i]) if tanh_form else det_gelu(x[x_off + i])
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def max_pool(x, x_off, geo, g_off, out, o_off):
+    """Max over the valid taps of each window (padding never wins); ``geo`` as for convolutions:
+    (c, h, w, ho, wo, sh, sw, dh, dw, pt, pl, kh, kw)."""
+    c = geo[g_off]
+    h = geo[g_off + 1]
+    wd = geo[g_off + 2]
+    ho = geo[g_off + 3]
+    wo = geo[g_off + 4]
+    sh = geo[g_off + 5]
+    sw = geo[g_off + 6]
+    dh = geo[g_off + 7]
+    dw = geo[g_off + 8]
+    pt = geo[g_off + 9]
+    pl = geo[g_off + 10]
+    kh = geo[g_off + 11]
+    kw = geo[g_off + 12]
+    for ch in range(c):
+        for oy in range(ho):
+            for ox in range(wo):
+                m = -np.inf
+                for ky in range(kh):
+                    y = oy * sh - pt + ky * dh
+                    if y < 0 or y >= h:
+                        continue
+                    for kx in range(kw):
+                        xx = ox * sw - pl + kx * dw
+                        if xx < 0 or xx >= wd:
+                            continue
+                        m = det_maximum(m, x[x_off + (ch * h + y) * wd + xx])
+                out[o_off + (ch * ho + oy) * wo + ox] = m

@@ -1,0 +1,204 @@
+"""Per-sample kernels of the step plan: synaptic scatter, IF, event moves.
+
+Every kernel works on one sample: flat 1-D arrays, events as ``(idx, val, n)``
+(the first n entries are the events, in their fixed order). The plan calls
+them for analog input too, after compacting the non-zero elements into an
+event list in ascending index order, so both kinds of input are summed in
+the same order: per output, the contributions of the input elements in event
+order (ascending for spikes and for analog values). Zero inputs add nothing.
+Floating-point work is plain multiply and add (no FMA contraction: Numba
+emits none without ``fastmath``), so results do not depend on the CPU.
+"""
+import numba as nb
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def compact(x, n, idx, val):
+    """The non-zero elements of ``x[:n]`` as events, ascending; returns their count."""
+    c = 0
+    for i in range(n):
+        if x[i] != 0:
+            idx[c] = i
+            val[c] = x[i]
+            c += 1
+    return c
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def densify(idx, val, n, out, size):
+    """``out[:size]`` = the sum of the events at each element (events in order)."""
+    for i in range(size):
+        out[i] = 0
+    for e in range(n):
+        out[idx[e]] += val[e]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def fanout_sum(idx, n, table, off):
+    """Sum of ``table[off + idx[e]]`` over the events: the ACs they cost (int64)."""
+    total = 0
+    for e in range(n):
+        total += table[off + idx[e]]
+    return total
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def scatter_linear(idx, val, n, w, w_off, n_in, n_out, out, o_off):
+    """``out[lead, :] += val * w_t[i, :]`` per event at (lead, i); w_t is ``(in, out)`` row-major."""
+    for e in range(n):
+        lead = idx[e] // n_in
+        i = idx[e] - lead * n_in
+        a = val[e]
+        base = o_off + lead * n_out
+        row = w[w_off + i * n_out:w_off + (i + 1) * n_out]
+        ob = out[base:base + n_out]  # slices indexed from 0: the loop vectorises (mul + add)
+        for o in range(n_out):
+            ob[o] += a * row[o]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def scatter_conv(idx, val, n, w, w_off, geo, g_off, out, o_off):
+    """Scatter events of a ``(C_in, H, W)`` input through a convolution into channels-last out.
+
+    ``geo[g_off:]`` = (h, w, ho, wo, sh, sw, dh, dw, pt, pl, cin_g, kh, kw, cout_g, cout); the
+    weights are ``(C_in, kh, kw, C_out/G)`` row-major (what input channel ci sends to
+    its group); out is ``(Ho, Wo, C_out)``. Output (oy, ox) is reached through tap
+    ky when ``oy*sh - pt + ky*dh == y``.
+    """
+    h = geo[g_off]
+    wd = geo[g_off + 1]
+    ho = geo[g_off + 2]
+    wo = geo[g_off + 3]
+    sh = geo[g_off + 4]
+    sw = geo[g_off + 5]
+    dh = geo[g_off + 6]
+    dw = geo[g_off + 7]
+    pt = geo[g_off + 8]
+    pl = geo[g_off + 9]
+    cin_g = geo[g_off + 10]
+    kh = geo[g_off + 11]
+    kw = geo[g_off + 12]
+    cout_g = geo[g_off + 13]
+    cout = geo[g_off + 14]
+    hw = h * wd
+    for e in range(n):
+        ci = idx[e] // hw
+        r = idx[e] - ci * hw
+        y = r // wd
+        x = r - y * wd
+        co0 = (ci // cin_g) * cout_g
+        a = val[e]
+        for ky in range(kh):
+            ny = y + pt - ky * dh
+            if ny < 0:
+                continue
+            oy = ny
+            if sh != 1:  # integer divisions only when strided: they cost more than the taps
+                if ny % sh != 0:
+                    continue
+                oy = ny // sh
+            if oy >= ho:
+                continue
+            for kx in range(kw):
+                nx = x + pl - kx * dw
+                if nx < 0:
+                    continue
+                ox = nx
+                if sw != 1:
+                    if nx % sw != 0:
+                        continue
+                    ox = nx // sw
+                if ox >= wo:
+                    continue
+                wb = w_off + ((ci * kh + ky) * kw + kx) * cout_g
+                wrow = w[wb:wb + cout_g]
+                ob0 = o_off + (oy * wo + ox) * cout + co0
+                orow = out[ob0:ob0 + cout_g]
+                for c in range(cout_g):
+                    orow[c] += a * wrow[c]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def scatter_pool_sum(idx, val, n, geo, g_off, out, o_off):
+    """Window sums of events of a ``(C, H, W)`` input into ``(C, Ho, Wo)``.
+
+    ``geo[g_off:]`` = (h, w, ho, wo, sh, sw, pt, pl, kh, kw).
+    """
+    h = geo[g_off]
+    wd = geo[g_off + 1]
+    ho = geo[g_off + 2]
+    wo = geo[g_off + 3]
+    sh = geo[g_off + 4]
+    sw = geo[g_off + 5]
+    pt = geo[g_off + 6]
+    pl = geo[g_off + 7]
+    kh = geo[g_off + 8]
+    kw = geo[g_off + 9]
+    hw = h * wd
+    for e in range(n):
+        c = idx[e] // hw
+        r = idx[e] - c * hw
+        y = r // wd
+        x = r - y * wd
+        a = val[e]
+        for ky in range(kh):
+            ny = y + pt - ky
+            if ny < 0 or ny % sh != 0 or ny // sh >= ho:
+                continue
+            for kx in range(kw):
+                nx = x + pl - kx
+                if nx < 0 or nx % sw != 0 or nx // sw >= wo:
+                    continue
+                out[o_off + (c * ho + ny // sh) * wo + nx // sw] += a
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def scatter_one_to_one(idx, val, n, target, t_off, weight, w_off, has_weight, out, o_off):
+    """``out[target[i]] += val * weight[i]`` (or ``+= val`` without weights)."""
+    for e in range(n):
+        i = idx[e]
+        if has_weight:
+            out[o_off + target[t_off + i]] += val[e] * weight[w_off + i]
+        else:
+            out[o_off + target[t_off + i]] += val[e]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def integrate_fire(v, v_off, size, theta, out_idx, out_val):
+    """Fire where ``v >= theta``, subtract theta there; the spikes, ascending. Returns their count."""
+    c = 0
+    for i in range(size):
+        if v[v_off + i] >= theta:
+            v[v_off + i] -= theta
+            out_idx[c] = i
+            out_val[c] = theta
+            c += 1
+    return c
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def remap_events(idx, val, n, offset, inv_ptr, inv_tgt, p_off, t_off, out_idx, out_val, start):
+    """Move each event at global input index ``offset + idx`` to all its targets.
+
+    The targets of input g are ``inv_tgt[t_off + inv_ptr[p_off + g] ...]``;
+    appended from position ``start``; returns the new end.
+    """
+    k = start
+    for e in range(n):
+        g = p_off + offset + idx[e]
+        for j in range(inv_ptr[g], inv_ptr[g + 1]):
+            out_idx[k] = inv_tgt[t_off + j]
+            out_val[k] = val[e]
+            k += 1
+    return k
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def gather_dense(buf, in_offs, which, local, m_off, size, out, o_off):
+    """``out[j] = input_{which[j]}[local[j]]``, or 0 where ``which[j] < 0``.
+
+    ``in_offs[k]`` is where dense input k starts in ``buf``.
+    """
+    for j in range(size):
+        k = which[m_off + j]
+        out[o_off + j] = buf[in_offs[k] + local[m_off + j]] if k >= 0 else 0
