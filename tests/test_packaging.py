@@ -1,6 +1,11 @@
 """Every package folder is listed in pyproject.toml (importers/ and datasets/ install under mstsim)."""
 import pathlib
-import tomllib
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # requires-python is 3.10: tomli is the same parser, in the test extra there
+    import tomli as tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
