@@ -25,6 +25,16 @@ def test_manifest_lists_every_model_and_exporter():
             assert (model, exporter) in exported or name in failed, name
 
 
+def test_manifest_covers_batch_1_the_pooled_mst_and_common_names():
+    # issue 9: dynamo at batch 1 and at a fixed batch for every architecture, the reference MST head
+    # (nn.AdaptiveAvgPool1d, dynamo's as_strided Gather) and output_names=["output"]
+    have = {(f["model"], f["exporter"], f["batch"]) for f in FILES}
+    for model in ("vgg", "resnet", "vit", "mst", "mst_pool"):
+        assert (model, "dynamo", 1) in have and (model, "dynamo", MANIFEST["export_batch"]) in have, model
+    assert ("mst_pool", "torchscript", MANIFEST["export_batch"]) in have
+    assert any(f["output_name"] == "output" and f["exporter"] == "dynamo" for f in FILES)
+
+
 @pytest.mark.parametrize("entry", FILES, ids=[f["file"] for f in FILES])
 def test_onnx_file(entry):
     path = FIXTURES / entry["file"]
@@ -34,6 +44,7 @@ def test_onnx_file(entry):
     onnx.checker.check_model(model, full_check=True)
 
     (inp,), (out,) = model.graph.input, model.graph.output
+    assert (inp.name, out.name) == ("input", entry["output_name"])
     dims = [d.dim_value if d.HasField("dim_value") else d.dim_param
             for d in inp.type.tensor_type.shape.dim]
     if entry["batch"] == "dynamic":

@@ -2,7 +2,7 @@
 
 Run from the repository root:
     .venv-train/bin/python -m train.export_fixtures
-Output goes to tests/fixtures/onnx/. Every random choice is seeded, so a rerun
+Output goes to tests/fixtures/onnx/ (or the folder given as the argument). Every random choice is seeded, so a rerun
 reproduces the files.
 """
 import collections
@@ -40,8 +40,13 @@ MODELS = {
     "mst": (lambda: MST(L=8), 8, 0.0, 404),
     # ImageNet-style MLP with BN, exported with RSM at 75%
     "mst_mask75": (lambda: MST(L=8, masking_ratio=0.75, mlp_bn=True), 8, 0.75, 505),
+    # the reference code's head: nn.AdaptiveAvgPool1d(1) over tokens (dynamo writes it as a batch-axis Gather)
+    "mst_pool": (lambda: MST(L=8, pool="avgpool1d"), 8, 0.0, 606),
 }
 DYNBATCH = ("vgg", "mst", "mst_mask75")  # TorchScript exports with a dynamic batch axis
+BATCH1 = ("vgg", "resnet", "vit", "mst", "mst_pool")  # dynamo exports at batch 1 as well
+#: tensor names as torch.onnx.export(..., input_names=["input"], output_names=[...]) writes them
+OUTPUT_NAME = {"mst_pool": "output"}
 
 
 def build(name):
@@ -55,13 +60,13 @@ def build(name):
     return model.eval(), inputs
 
 
-def export(model, x, path, exporter, dynamic):
-    kw = dict(input_names=["input"], output_names=["logits"], opset_version=OPSET)
+def export(model, x, path, exporter, dynamic, output="logits"):
+    kw = dict(input_names=["input"], output_names=[output], opset_version=OPSET)
     if exporter == "dynamo":
         torch.onnx.export(model, (x,), path, dynamo=True, external_data=False, verbose=False, **kw)
         strip_node_metadata(path)
     else:
-        axes = {"input": {0: "batch"}, "logits": {0: "batch"}} if dynamic else None
+        axes = {"input": {0: "batch"}, output: {0: "batch"}} if dynamic else None
         torch.onnx.export(model, (x,), path, dynamo=False, dynamic_axes=axes, **kw)
 
 
@@ -79,11 +84,11 @@ def strip_node_metadata(path):
     onnx.save(model, path)
 
 
-def check(path, ref, x, masked, dynamic):
+def check(path, ref, x, masked, dynamic, batch=EXPORT_BATCH):
     """onnx.checker + onnxruntime; returns (max |ort - torch|, or None if masked)."""
     onnx.checker.check_model(onnx.load(path), full_check=True)
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    batches = [x.shape[0], 1] if dynamic else [EXPORT_BATCH]
+    batches = [x.shape[0], 1] if dynamic else [batch]
     diff = 0.0
     for b in batches:
         out = sess.run(None, {"input": x[:b].numpy()})[0]
@@ -106,14 +111,14 @@ def save_npz(path, **arrays):
             zf.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def main(out=OUT):
+    os.makedirs(out, exist_ok=True)
     files, failures, models = [], [], {}
     for name, (_, L, ratio, seed) in MODELS.items():
         model, x = build(name)
         lams = [q.lam.item() for q in qcfs_modules(model)]
         ref32 = ann_logits(model, x, torch.float32)
-        save_npz(os.path.join(OUT, f"{name}.npz"),
+        save_npz(os.path.join(out, f"{name}.npz"),
                  inputs=x.numpy(),
                  ann_logits=ann_logits(model, x, torch.float64).numpy(),
                  ann_logits_f32=ref32.numpy(),
@@ -124,15 +129,16 @@ def main():
         models[name] = {"seed": seed, "L": L, "masking_ratio": ratio,
                         "qcfs_nonzero_fraction": [round(f, 4) for f in fire]}
         print(f"{name}: QCFS non-zero fraction {min(fire):.3f}..{max(fire):.3f}")
-        jobs = [("torchscript", False), ("dynamo", False)]
-        jobs += [("torchscript", True)] if name in DYNBATCH else []
-        for exporter, dynamic in jobs:
-            fname = f"{name}_{exporter}{'_dynbatch' if dynamic else ''}.onnx"
-            path = os.path.join(OUT, fname)
+        jobs = [("torchscript", False, EXPORT_BATCH), ("dynamo", False, EXPORT_BATCH)]
+        jobs += [("torchscript", True, EXPORT_BATCH)] if name in DYNBATCH else []
+        jobs += [("dynamo", False, 1)] if name in BATCH1 else []
+        for exporter, dynamic, batch in jobs:
+            fname = f"{name}_{exporter}{'_dynbatch' if dynamic else ''}{'_b1' if batch == 1 else ''}.onnx"
+            path = os.path.join(out, fname)
             torch.manual_seed(seed)  # exporters run the model: keep RSM draws seeded
             try:
-                export(model, x[:EXPORT_BATCH], path, exporter, dynamic)
-                diff = check(path, ref32.numpy(), x, ratio > 0, dynamic)
+                export(model, x[:batch], path, exporter, dynamic, OUTPUT_NAME.get(name, "logits"))
+                diff = check(path, ref32.numpy(), x, ratio > 0, dynamic, batch)
             except Exception as exc:  # record, do not hack around it
                 failures.append({"file": fname, "error": f"{type(exc).__name__}: {exc}"[:2000]})
                 traceback.print_exc()
@@ -142,7 +148,7 @@ def main():
             print(f"  {fname}: {os.path.getsize(path)} bytes, max|ort-torch| = {diff}")
             files.append({
                 "file": fname, "model": name, "exporter": exporter, "opset": OPSET,
-                "batch": "dynamic" if dynamic else EXPORT_BATCH,
+                "batch": "dynamic" if dynamic else batch, "output_name": OUTPUT_NAME.get(name, "logits"),
                 "input_shape": list(INPUT_SHAPE), "num_classes": CLASSES,
                 "L": L, "masking_ratio": ratio, "npz": f"{name}.npz", "T": T,
                 "counts": count_layers(model), "lam": lams,
@@ -152,7 +158,7 @@ def main():
     manifest = {"opset": OPSET, "export_batch": EXPORT_BATCH, "samples": SAMPLES, "T": T,
                 "torch": torch.__version__.split("+")[0], "models": models,
                 "files": files, "failures": failures}
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+    with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"{len(files)} files exported, {len(failures)} failures")
@@ -160,4 +166,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(*sys.argv[1:2]))  # optional output folder (default tests/fixtures/onnx)

@@ -153,8 +153,10 @@ class PatchMerging(nn.Module):
 
 class MST(nn.Module):
     def __init__(self, L=4, num_classes=10, img=16, patch=2, dim=16, depths=(2, 2),
-                 heads=(2, 4), window=4, masking_ratio=0.0, mlp_bn=False, in_chans=3):
+                 heads=(2, 4), window=4, masking_ratio=0.0, mlp_bn=False, in_chans=3, pool="mean"):
         super().__init__()
+        # "avgpool1d": the reference code's nn.AdaptiveAvgPool1d(1) over tokens (exported differently)
+        self.avgpool = nn.AdaptiveAvgPool1d(1) if pool == "avgpool1d" else None
         self.patch_embed = nn.Conv2d(in_chans, dim, patch, patch)
         self.embed_norm = TokenBN(dim)
         self.embed_act = QCFS(L, form=FORM)
@@ -173,4 +175,7 @@ class MST(nn.Module):
     def forward(self, x):
         x = self.patch_embed(x).flatten(2).transpose(1, 2)
         x = self.stages(self.embed_act(self.embed_norm(x)))
-        return self.head(self.norm(x).mean(dim=1))
+        x = self.norm(x)
+        if self.avgpool is None:
+            return self.head(x.mean(dim=1))
+        return self.head(torch.flatten(self.avgpool(x.transpose(1, 2)), 1))
