@@ -1,0 +1,103 @@
+"""Start-up of the default ``mstsim run``: process start to first result, cold and warm Numba cache; peak RSS.
+
+    python benchmarks/bench_startup.py [--warm N] [--full] [--out PATH]
+
+Each case starts a fresh process of the ``mstsim`` console script of this
+interpreter's environment: ``mstsim run --samples 8 --T 8 --progress`` (the
+bundled models, the default masking ratios: three runs). *First result* = the
+first ``n/n samples`` progress line on stderr, i.e. the first run (masking 0)
+has simulated all its samples; *exit* = the whole command, report printed; the first stderr line
+("importing ...") marks the interpreter, ``import mstsim`` and argument checks.
+*Cold*: ``NUMBA_CACHE_DIR`` is a fresh empty directory, so every kernel is
+compiled; *warm*: the same directory again, filled by the cold run. Peak RSS is
+the child's ``ru_maxrss`` (``os.wait4``). A warm run at ``--T 64`` shows whether
+memory grows with T; ``--full`` adds the whole default run (all test samples,
+the bundled T). Writes ``benchmarks/results_startup.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MSTSIM = pathlib.Path(sys.executable).with_name("mstsim")
+DONE = re.compile(r"(\d+)/(\d+) samples")
+FIRST = ["run", "--samples", "8", "--T", "8", "--progress"]
+
+
+def launch(args, cache_dir) -> dict:
+    """Run ``mstsim *args`` with ``NUMBA_CACHE_DIR=cache_dir``; seconds to first result and to exit, peak RSS."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    with tempfile.TemporaryFile("w+") as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([str(MSTSIM), *args], stdout=out, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        first, err, opened = None, [], None
+        for line in p.stderr:
+            err.append(line)
+            opened = opened or time.perf_counter() - t0
+            m = DONE.search(line)
+            if first is None and m and m.group(1) == m.group(2) and int(m.group(1)) > 0:
+                first = time.perf_counter() - t0
+        _, status, usage = os.wait4(p.pid, 0)
+        total = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if p.returncode != 0:
+            out.seek(0)
+            tail = "".join(err)[-2000:] + out.read()[-2000:]
+            raise SystemExit(f"mstsim {' '.join(args)} failed ({p.returncode}):\n{tail}")
+    return dict(opened=opened, first=first, exit=total, rss_mib=usage.ru_maxrss / 1024, load=os.getloadavg()[0])
+
+
+def import_time(cache_dir) -> float:
+    """Seconds for a fresh interpreter to ``import mstsim`` and exit (warm cache)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import mstsim"], check=True, env=env, cwd=ROOT)
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--warm", type=int, default=3, help="warm repetitions (default 3)")
+    ap.add_argument("--full", action="store_true", help="also the whole default run, warm")
+    ap.add_argument("--out", default=str(pathlib.Path(__file__).with_name("results_startup.md")))
+    a = ap.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mstsim-numba-cache-") as cache:
+        load0 = os.getloadavg()[0]
+        rows.append(("cold (empty Numba cache)", " ".join(FIRST), launch(FIRST, cache)))
+        for i in range(a.warm):
+            rows.append((f"warm #{i + 1}", " ".join(FIRST), launch(FIRST, cache)))
+        t64 = FIRST[:4] + ["64", "--progress"]
+        rows.append(("warm, T = 64", " ".join(t64), launch(t64, cache)))
+        if a.full:
+            rows.append(("warm, whole default run", "run --progress", launch(["run", "--progress"], cache)))
+        t_import = import_time(cache)
+    warm = [r[2] for r in rows if r[0].startswith("warm #")]
+    lines = [f"1-min load average at the start {load0:.2f}; `python -c 'import mstsim'` (warm) {t_import:.2f} s.", "",
+             "| case | command (`mstsim ...`) | to first stderr line s | to first result s | to exit s "
+             "| peak RSS MiB | load avg after |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for name, cmd, r in rows:
+        first = "-" if r["first"] is None else f"{r['first']:.2f}"
+        lines.append(f"| {name} | `{cmd}` | {r['opened']:.2f} | {first} | {r['exit']:.2f} | {r['rss_mib']:.0f} "
+                     f"| {r['load']:.2f} |")
+    best = min(w["first"] for w in warm)
+    cold = rows[0][2]["first"]
+    lines += ["", f"Targets: warm start to first result < 2 s: best warm {best:.2f} s "
+              f"({'met' if best < 2 else 'NOT met'}); cold < 20 s: {cold:.2f} s ({'met' if cold < 20 else 'NOT met'})."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    pathlib.Path(a.out).write_text(f"# Start-up benchmark results\n\nCommand: `python benchmarks/bench_startup.py "
+                                   f"{' '.join(sys.argv[1:])}`\n\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
