@@ -16,7 +16,8 @@ class PlotError(MstsimError):
     """The PNG plots of a report could not be written."""
 
 
-#: subcommand name -> function(subparsers) that adds its parser and sets ``fn``
+#: subcommand name -> function(subparsers) that adds its parser and sets ``fn`` (returning the exit
+#: status); another module adds a subcommand with ``COMMANDS["name"] = add_parser``
 COMMANDS: dict = {}
 
 

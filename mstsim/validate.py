@@ -72,7 +72,7 @@ def steps(value, name: str = "T") -> int:
 def float_dtype(value, name: str = "dtype") -> np.dtype:
     """float32 or float64 (as a dtype, a type or its name)."""
     try:
-        dt = np.dtype(value)
+        dt = None if value is None else np.dtype(value)  # np.dtype(None) would be float64
     except TypeError:
         dt = None
     if dt is None or dt.name not in DTYPES:

@@ -64,11 +64,12 @@ def test_disk_full_on_a_small_tmpfs(tmp_path, sizes):
         subprocess.run(["umount", str(mnt)], capture_output=True)
 
 
-def test_file_size_limit(tmp_path, sizes):
+@pytest.mark.parametrize("room", ["between the checkpoints", "below the first"])
+def test_file_size_limit(tmp_path, sizes, room):
     data, first, both = sizes
     if not first + 4096 < both:
         pytest.skip("the two checkpoints are too close in size for this test")
-    limit = (first + both) // 2
+    limit = (first + both) // 2 if room == "between the checkpoints" else first // 2
 
     def limited():
         import signal
@@ -77,4 +78,10 @@ def test_file_size_limit(tmp_path, sizes):
 
     out = tmp_path / "r.h5"
     code, _, lines = finish(start([MODEL, "--data", data, *ARGS, "--out", out], preexec_fn=limited), [])
-    check_outcome(code, lines, out, tmp_path, [os.strerror(errno.EFBIG), os.strerror(errno.ENOSPC)])
+    reasons = [os.strerror(errno.EFBIG), os.strerror(errno.ENOSPC)]
+    if room == "between the checkpoints":
+        check_outcome(code, lines, out, tmp_path, reasons)
+        return
+    assert code == 2 and len(lines) == 1 and any(r in lines[0] for r in reasons), lines
+    assert lines[0].endswith("; no results were saved") and not out.exists()
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
