@@ -27,7 +27,7 @@ def digit_images(n: int, shape) -> np.ndarray:
     Built without the dataset readers so the test depends on the engine only;
     the values are exact multiples of 1/16.
     """
-    rows = np.loadtxt(DIGITS, delimiter=",", max_rows=n)
+    rows = np.loadtxt(DIGITS, delimiter=",", max_rows=n, ndmin=2)
     img = rows[:, :64].reshape(n, 8, 8) / 16.0
     c, h, w = shape
     img = np.repeat(np.repeat(img, h // 8, axis=1), w // 8, axis=2)
