@@ -1,0 +1,110 @@
+"""Generated code of every Numba kernel in mstsim.kernels: no FMA, no libm transcendentals.
+
+glibc picks exp/log/erf/tanh/pow implementations at run time by CPU (FMA
+variants via ifunc), and an FMA rounds once where mul+add rounds twice, so
+either would make results depend on the machine. Each dispatcher found in
+``mstsim.kernels`` and its submodules is checked for every signature it has
+been compiled for in this process (the engine tests, which run earlier in the
+suite, compile the engine's kernels); detmath's public functions are compiled
+here explicitly. ``inline="always"`` functions have no code of their own (they
+are checked inside each caller). Code loaded from Numba's cache cannot be inspected, so such
+overloads are recompiled without the cache for the check.
+"""
+import importlib
+import pkgutil
+import re
+import warnings
+
+import numba as nb
+import numpy as np
+import pytest
+from numba.core.dispatcher import Dispatcher
+
+import mstsim.kernels
+from mstsim.kernels import detmath as dm
+
+FMA = re.compile(r"^\s*(vfn?m(add|sub)\w*|vfmaddsub\w*|vfmsubadd\w*)\s", re.M)
+LIBM = {"exp", "exp2", "exp10", "expm1", "log", "log2", "log10", "log1p", "erf", "erfc", "tanh", "sinh", "cosh",
+        "asinh", "acosh", "atanh", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "cbrt", "hypot",
+        "lgamma", "tgamma", "fma", "sincos"}
+SYMBOL = re.compile(r"(?:\$|call\w*\s+|jmp\w*\s+)([A-Za-z_][\w.]*)")
+
+
+def kernel_modules():
+    yield mstsim.kernels
+    for info in pkgutil.walk_packages(mstsim.kernels.__path__, "mstsim.kernels."):
+        yield importlib.import_module(info.name)
+
+
+def kernel_dispatchers() -> dict[str, Dispatcher]:
+    """``module.name -> dispatcher`` for each dispatcher defined (not just imported) in a kernel module."""
+    found = {}
+    for mod in kernel_modules():
+        for name, obj in vars(mod).items():
+            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__ \
+                    and obj.targetoptions.get("inline") != "always":
+                found[f"{mod.__name__}.{name}"] = obj
+    return found
+
+
+def compile_detmath() -> None:
+    """Compile every public detmath function for the argument types the engine uses."""
+    for name in dm.__all__:
+        fn = getattr(dm, name)
+        if not isinstance(fn, Dispatcher):
+            continue
+        n = fn.py_func.__code__.co_argcount
+        if name in ("softmax_row", "layernorm_row"):
+            for dtype in (np.float64, np.float32):
+                x, out, work = np.ones(3, dtype), np.empty(3, dtype), np.empty(3)
+                dm.softmax_row(x, out, work) if name == "softmax_row" else dm.layernorm_row(x, x, x, 1e-5, out)
+        elif name == "apply_elementwise":
+            fn(0, 1.0, 2.0, 3.0)
+        else:
+            fn(*[np.float32(1.5) if name.endswith("_f32") else 1.5] * n)
+
+
+def assembly(d: Dispatcher, sig) -> str:
+    if sig not in d.stats.cache_hits:
+        return d.inspect_asm(sig)
+    options = {k: v for k, v in d.targetoptions.items() if k not in ("cache", "nopython")}
+    fresh = nb.njit(**options)(d.py_func)
+    fresh.compile(sig)
+    return fresh.inspect_asm(sig)
+
+
+def problems(asm: str) -> list[str]:
+    found = [f"FMA instruction {m.group(1)}" for m in FMA.finditer(asm)]
+    for sym in set(SYMBOL.findall(asm)):
+        base = sym.split("@")[0].lstrip("_").removesuffix("_finite")
+        if base in LIBM or base.removesuffix("f") in LIBM:
+            found.append(f"call to libm {sym}")
+    return sorted(set(found))
+
+
+DISPATCHERS = kernel_dispatchers()
+
+
+def test_the_scan_sees_detmath_and_the_engine_kernels():
+    names = set(DISPATCHERS)
+    assert "mstsim.kernels.detmath.scalar.det_exp" in names and "mstsim.kernels.scatter.scatter_affine" in names
+
+
+def test_the_scan_flags_fma_and_libm():
+    """The patterns recognise what they look for (a check that cannot fail would prove nothing)."""
+    asm = "\tvfmadd231sd\t%xmm1, %xmm2, %xmm0\n\tmovabsq\t$exp, %rax\n\tcallq\t*%rax\n\tcallq\ttanhf@PLT\n"
+    assert problems(asm) == ["FMA instruction vfmadd231sd", "call to libm exp", "call to libm tanhf"]
+    assert problems("\tvmulsd\t%xmm1, %xmm0, %xmm0\n\tmovabsq\t$_ZN6mstsim7kernels7detmath3expE, %rax\n") == []
+
+
+@pytest.mark.parametrize("name", sorted(DISPATCHERS))
+def test_kernel_code_has_no_fma_and_no_libm(name):
+    if name.startswith("mstsim.kernels.detmath."):
+        compile_detmath()
+    d = DISPATCHERS[name]
+    if not d.signatures:
+        msg = f"{name}: not compiled in this process and has no explicit signature; not checked"
+        warnings.warn(msg)
+        pytest.skip(msg)
+    bad = {str(sig): p for sig in d.signatures if (p := problems(assembly(d, sig)))}
+    assert not bad, f"kernel {name}: {bad}"
