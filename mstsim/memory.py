@@ -102,7 +102,8 @@ def spiking_elements(graph: Graph) -> int:
 
 
 def estimate_simulation(graph: Graph, *, samples: int, batch: int, T: int, dtype=np.float32,
-                        detail: bool = False, record: bool = False, input_bytes: int = 0) -> MemoryEstimate:
+                        detail: bool = False, record: bool = False, input_bytes: int = 0,
+                        ann: bool = False) -> MemoryEstimate:
     """Bytes needed to simulate ``samples`` samples in batches of ``batch`` for ``T`` steps.
 
     Parameters
@@ -117,6 +118,8 @@ def estimate_simulation(graph: Graph, *, samples: int, batch: int, T: int, dtype
         Spike recording: its upper bound goes to ``bounds``.
     input_bytes : int
         Bytes of the prepared inputs and preprocessing buffers.
+    ann : bool
+        Each batch is also evaluated in ANN mode (float32, every node's value kept), as ``mstsim run`` does.
 
     Returns
     -------
@@ -136,6 +139,8 @@ def estimate_simulation(graph: Graph, *, samples: int, batch: int, T: int, dtype
         "predictions": T * samples * 8 * 2,
         "inputs": int(input_bytes),
     }
+    if ann:
+        parts["ANN forward"] = sum(_elements(graph, n.name) for n in graph) * batch * 4
     bounds = {"recorded spikes": spiking_elements(graph) * T * samples * RECORD_BYTES} if record else {}
     return MemoryEstimate(parts, bounds)
 

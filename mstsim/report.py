@@ -105,7 +105,8 @@ def default_run_memory(net, *, batch: int = 128) -> str:
             need_in = input_bytes(ds, samples, pre, net.input_shape, T)
         except MstsimError:
             data = None  # the dataset is not on this machine: estimate for one batch
-    est = estimate_simulation(net.graph, samples=samples, batch=batch, T=T, detail=True, input_bytes=need_in)
+    est = estimate_simulation(net.graph, samples=samples, batch=batch, T=T, detail=True, input_bytes=need_in,
+                              ann=True)
     free = available_bytes()
     what = f"{samples} samples of {data}" if data else f"{samples} samples"
     return (f"memory of the default run ({what}, batch {min(batch, samples)}, T = {T}, float32): "

@@ -170,7 +170,7 @@ def execute(args, guard: Guard | None = None) -> Results:
             raise UnsupportedInput(f"{job.model} expects inputs {nets[job.model].input_shape}, "
                                    f"{models[0]} {first.input_shape}")
         est = memory.estimate_simulation(job.graph, samples=n, batch=args.batch, T=T, dtype=dtype, detail=True,
-                                         record=args.record == "spikes", input_bytes=need_in)
+                                         record=args.record == "spikes", input_bytes=need_in, ann=True)
         memory.check_fits(est, f"the run of {job.label} ({n} samples, batch {args.batch}, T = {T})",
                           hint="lower --batch, --T or --samples")
         warning = memory.warn_bounds(est)

@@ -25,6 +25,8 @@ def test_estimate_counts_state_ledger_detail_logits_and_spikes():
     assert doubled.parts["network state"] > plain.parts["network state"]
     assert memory.estimate_simulation(g, **dict(kw, batch=1000)).parts["network state"] == \
         10 * memory.engine_bytes_per_sample(g, np.float32)  # a batch is at most the samples
+    with_ann = memory.estimate_simulation(g, **kw, ann=True)
+    assert with_ann.parts["ANN forward"] == sum(int(np.prod(g.shapes[n.name])) for n in g) * 4 * 4
     assert plain.parts["weights"] == sum(a.nbytes for n in g for a in vars(n).values() if isinstance(a, np.ndarray))
 
 
