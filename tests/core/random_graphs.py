@@ -151,7 +151,7 @@ TOKEN_STEPS = ["mlp", "attention", "products", "remap", "residual", "residual_an
 ANALOG_STEPS = ["layernorm", "gelu", "softmax"]
 
 
-def _step(b: Builder, kind: str, cur: str, spikes: list[str]) -> str:
+def _step(b: Builder, kind: str, cur: str, spikes: list[str], op: str | None = None) -> str:
     g = b.g
     if kind == "conv":
         return b.spiking(b.conv(cur))
@@ -168,7 +168,7 @@ def _step(b: Builder, kind: str, cur: str, spikes: list[str]) -> str:
     if kind in ("residual", "residual_analog"):
         return b.residual(cur, spikes, kind == "residual_analog")
     if kind == "elementwise":
-        return elementwise_step(b, cur)
+        return elementwise_step(b, cur, op)
     if kind == "mask":
         return mask_step(b, cur)
     if kind == "mlp":
@@ -188,16 +188,26 @@ def _to_tokens(b: Builder, cur: str) -> str:
     return b.g.add(remaps.transpose(b.name("tokens"), flat, (c, h * w), (1, 0)))
 
 
+#: steps that need an image or a token tensor
+IMAGE_ONLY = {"conv", "pool", "maxpool", "mean"}
+TOKEN_ONLY = {"mlp", "attention", "products"}
+
+
 @st.composite
-def random_graphs(draw, max_layers: int = 5, exact: bool = True, tokens: bool | None = None):
+def random_graphs(draw, max_layers: int = 5, exact: bool = True, tokens: bool | None = None,
+                  focus: str | None = None):
     """A random DAG ending in Flatten -> Affine -> Output, plus a matching input batch.
 
     The input is an image ``(C, H, W)`` or a token tensor ``(N, C)``, direct
     (analog, dyadic) or an event stream (counts). Image graphs may turn into
-    tokens half-way.
+    tokens half-way. ``focus`` forces the first step: a step kind of
+    IMAGE_STEPS, TOKEN_STEPS or ANALOG_STEPS, or ``"op:<name>"`` for an
+    Elementwise of that op (so that a few examples surely cover it).
     """
     g = Graph()
     b = Builder(draw, g, exact)
+    if focus in IMAGE_ONLY or focus in TOKEN_ONLY:
+        tokens = focus in TOKEN_ONLY
     tokens = draw(st.booleans()) if tokens is None else tokens
     shape = (draw(st.integers(2, 5)), draw(st.integers(1, 4))) if tokens else \
         (draw(st.integers(1, 3)), draw(st.integers(3, 6)), draw(st.integers(3, 6)))
@@ -206,7 +216,12 @@ def random_graphs(draw, max_layers: int = 5, exact: bool = True, tokens: bool | 
     cur = b.spiking(b.affine("x", draw(st.integers(2, 6))) if tokens else b.conv("x"))
     spikes = [cur]
     extra = [] if exact else ANALOG_STEPS
-    for _ in range(draw(st.integers(1, max_layers))):
+    if focus is not None:
+        kind, _, op = focus.partition(":")
+        cur = _step(b, "elementwise" if kind == "op" else kind, cur, spikes, op or None)
+        if g.kinds[cur] == "event":
+            spikes.append(cur)
+    for _ in range(draw(st.integers(0 if focus else 1, max_layers))):
         image = len(g.shapes[cur]) == 3
         if image and g.shapes[cur][1] * g.shapes[cur][2] <= 9 and draw(st.integers(0, 3)) == 0:
             cur = _to_tokens(b, cur)

@@ -44,12 +44,9 @@ def _positive(b, src):
     return b.g.add(Elementwise(b.name("add"), (a,), op="add", operands=(0, np.array(b.rng.uniform(0.5, 1.0)))))
 
 
-def _dynamic(b, cur, kind, first, op):
+def _dynamic(b, cur, kind, first):
     if kind == "event":
-        # a broadcast event operand of add/sub: engine and oracle count it differently
-        # (see test_oracle_rules.py::test_broadcast_event_operand_costs_its_reach); not drawn until settled
-        shapes = ["cur", "fresh"] if op in ("add", "sub") else ["cur", "fresh", "reduced"]
-        choice = "cur" if first else b.draw(st.sampled_from(shapes))
+        choice = "cur" if first else b.draw(st.sampled_from(["cur", "fresh", "reduced"]))
         if choice == "cur":
             return cur
         if choice == "fresh" or len(b.shape(cur)) < 2:
@@ -59,9 +56,9 @@ def _dynamic(b, cur, kind, first, op):
     return b.analog_of(cur)
 
 
-def elementwise_step(b, cur: str) -> str:
-    """``cur`` -> Elementwise(op, operands) -> IF."""
-    op = b.draw(st.sampled_from(EXACT_OPS if b.exact else ALL_OPS))
+def elementwise_step(b, cur: str, op: str | None = None) -> str:
+    """``cur`` -> Elementwise(op, operands) -> IF (op drawn when not given)."""
+    op = op or b.draw(st.sampled_from(EXACT_OPS if b.exact else ALL_OPS))
     arity = ELEMENTWISE[op][1]
     kinds = [b.draw(st.sampled_from(["event", "analog", "const"])) for _ in range(arity)]
     if b.exact and op == "div":
@@ -74,7 +71,7 @@ def elementwise_step(b, cur: str) -> str:
         if kind == "const":
             operands.append(_constant(b, b.shape(cur), positive))
             continue
-        src = _dynamic(b, cur, kind, first, op)
+        src = _dynamic(b, cur, kind, first)
         first = False
         if positive and not b.exact:
             src = _positive(b, src)

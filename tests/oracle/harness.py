@@ -155,3 +155,15 @@ def max_relative_error(graph, eng: Trace, ora: Trace) -> float:
             scale = max(1.0, float(np.abs(ov).max(initial=0.0)))
             worst = max(worst, float(np.abs(eng.values[t][name] - ov).max(initial=0.0)) / scale)
     return worst
+
+
+def assert_engine_matches_oracle(graph, x, T, *, dtype, seed, sample_ids, rtol=0.0) -> None:
+    """Run both and fail naming the first divergence: traces, logits (within rtol), then the ledger."""
+    eng = engine_trace(graph, x, T, dtype=dtype, seed=seed, sample_ids=sample_ids)
+    ora = oracle_trace(graph, x, T, dtype=dtype, seed=seed, sample_ids=sample_ids)
+    where = first_divergence(graph, eng, ora, rtol=rtol)
+    assert where is None, where
+    assert eng.cum.dtype == dtype
+    assert np.all(_close(eng.cum, ora.cum, rtol)), "cumulative logits differ"
+    where = ledger_divergence(eng.ledger, ora.ledger)
+    assert where is None, where

@@ -5,8 +5,8 @@ and all, and a shuffled order (with the samples' global ids passed along),
 must give the same bits: cumulative logits, predictions, the ledger totals
 and every per-step row. This is what the compiled plan guarantees (issue 8).
 The random graphs are small; the wide graph below makes the dense analog
-work big enough for BLAS to change its blocking with the batch shape (the
-current engine fails it, hence the non-strict xfail until the plan lands).
+work big enough for a BLAS-based engine to change its blocking with the
+batch shape (the Python-operator engine before the compiled plan failed it).
 """
 import numpy as np
 import pytest
@@ -73,7 +73,6 @@ def wide_analog_graph(seed: int, n: int = 16, c: int = 32) -> Graph:
     return g
 
 
-@pytest.mark.xfail(strict=False, reason="issue 8: compiled plan pending (BLAS rounding depends on the batch shape)")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_wide_analog_graph_does_not_depend_on_batching(seed, dtype):
