@@ -190,7 +190,8 @@ def execute(args, guard: Guard | None = None) -> Results:
     saver = Checkpoint(args.out, results, every=args.checkpoint, guard=guard)
     for job in planned:
         guard.check()
-        run = simulate_job(job, x, labels, T=T, sites=sites, args=args, dtype=dtype, saver=saver, guard=guard)
+        run = simulate_job(job, x, labels, T=T, sites=sites, args=args, dtype=dtype, saver=saver, guard=guard,
+                           spike_budget=_spike_budget(job.graph, n, args, T, dtype, need_in))
         results.runs.append(run)
         saver.save()
     return results
@@ -238,7 +239,18 @@ def _job(net, model, ratio, sites, stream, *, several) -> Job:
     return Job(model, ratio, graph, name, label)
 
 
-def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoint, guard: Guard) -> RunResult:
+def _spike_budget(graph, n, args, T, dtype, need_in) -> int | None:
+    """Bytes recorded spikes may take: what the run leaves of the available memory (None: unknown)."""
+    free = memory.available_bytes()
+    if args.record != "spikes" or free is None:
+        return None
+    est = memory.estimate_simulation(graph, samples=n, batch=args.batch, T=T, dtype=dtype, detail=True,
+                                     input_bytes=need_in, ann=True)
+    return max(int(memory.HEADROOM * free) - est.total, 0)
+
+
+def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoint, guard: Guard,
+                 spike_budget: int | None = None) -> RunResult:
     """One run through :func:`mstsim.simulate`; ANN predictions with the same masks; checkpoints."""
     graph, n = job.graph, x.shape[0]
     stream = graph.kinds[graph.input_node().name] == "event"
@@ -247,6 +259,7 @@ def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoin
     ann_pred = np.zeros(n, dtype=np.int64)
     final = None
     spikes = {k.name: [] for k in graph if graph.kinds[k.name] == "event"} if record else {}
+    recorded = {"bytes": 0}
     done = 0
 
     def partial(ledger) -> RunResult:
@@ -268,23 +281,29 @@ def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoin
         ann_pred[start:stop] = run_ann(graph, ann_in, dtype=np.float32, seed=args.seed, sample_ids=ids) \
             .reshape(stop - start, -1).argmax(1)
         done = stop
+        if spike_budget is not None and 2 * recorded["bytes"] > spike_budget:  # x2: a checkpoint concatenates
+            raise memory.InsufficientMemory(
+                f"the recorded spikes reached {memory.format_bytes(recorded['bytes'])}, more than the "
+                f"{memory.format_bytes(spike_budget)} of memory left for them; {saver.saved}; "
+                f"record fewer --samples or a smaller --T")
         if stop < n and saver.due():
             saver.partial(partial(ledger), n)
 
     progress = Progress(job.label, n, lines=args.progress)
     progress(0)
     res = simulate(graph, x, T=T, batch_size=args.batch, dtype=dtype, seed=args.seed, detail=True,
-                   progress=progress, on_step=_recorder(spikes) if record else None, on_batch=on_batch,
+                   progress=progress, on_step=_recorder(spikes, recorded) if record else None, on_batch=on_batch,
                    between_batches=guard.check)
     return partial(res.ledger)
 
 
-def _recorder(spikes: dict):
+def _recorder(spikes: dict, recorded: dict):
     def on_step(t, values, ids):
         for name, v in values.items():
             if name in spikes and isinstance(v, Events) and v.count:
                 rows = np.repeat(np.arange(v.batch), np.diff(v.ptr))
                 spikes[name].append((ids[rows].astype(np.int32), np.full(v.count, t, np.int32), v.idx.copy()))
+                recorded["bytes"] += sum(a.nbytes for a in spikes[name][-1])
     return on_step
 
 

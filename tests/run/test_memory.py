@@ -68,3 +68,14 @@ def test_format_bytes():
     assert memory.format_bytes(512) == "512 B"
     assert memory.format_bytes(1536) == "1.5 KiB"
     assert memory.format_bytes(11.9 * 2**40) == "11.9 TiB"
+
+
+def test_recording_stops_cleanly_when_the_spikes_outgrow_memory(capsys, tmp_path, monkeypatch):
+    import mstsim.run
+    monkeypatch.setattr(mstsim.run, "_spike_budget", lambda *a: 1000)
+    out = tmp_path / "r.h5"
+    code = main(["run", MODEL, "--data", write_npz(tmp_path / "d.npz", n=4), "--T", "4", "--batch", "2",
+                 "--record", "spikes", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "the recorded spikes reached" in err and "no results were saved" in err and not out.exists()
