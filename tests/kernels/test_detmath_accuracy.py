@@ -39,7 +39,7 @@ GRIDS = {
                              neighbours(LN2 / 2, -LN2 / 2, 52.5 * LN2, 53.5 * LN2, -53.5 * LN2, 2 ** -54, -40.0)]),
     "log": np.concatenate([np.linspace(0.01, 4, 801), np.exp(np.linspace(-744, 709, 801)), [5e-324, 1e-310, DBL_MAX],
                            neighbours(1.0, math.sqrt(2), math.sqrt(0.5), 2.0, 0.5, 2.2250738585072014e-308)]),
-    "erf": np.concatenate([np.linspace(-6.5, 6.5, 1041), [1e-300, 5e-324, -1e-20, 1e-8],
+    "erf": np.concatenate([np.linspace(-6.5, 6.5, 1041), [1e-300, 5e-324, -1e-20, 1e-8, 1.7e-308, -2e-310, 2.0 ** -800],
                            neighbours(0.5, -0.5, 0.5625, 1.0 + 1 / 16, 5.9375, 6.0, 5.86)]),
     "tanh": np.concatenate([np.linspace(-23, 23, 921), np.linspace(-1, 1, 201), [1e-300, 5e-324],
                             neighbours(2 ** -28, -2 ** -28, 22.0, 1.0, 0.5, 0.3465735902799726)]),

@@ -77,19 +77,49 @@ MACLAURIN, TAYLOR = build_tables()
 
 
 @inline
+def maclaurin(x, z):
+    """``x + x E0 + x z P(z)`` (``z = x^2``) as an unrounded pair, ``x E0`` exact (two_prod).
+
+    Rounding ``x E0`` would cost a quarter ulp; now only the caller's final
+    ``s + t`` rounds noticeably.
+    """
+    q = M1 + z * (M2 + z * (M3 + z * (M4 + z * (M5 + z * (M6 + z * (M7 + z * (M8 + z * (
+        M9 + z * (M10 + z * (M11 + z * M12))))))))))
+    ph, pl = two_prod(x, M0)
+    s, e = fast_two_sum(x, ph)
+    return s, e + (pl + x * (M0_LO + z * q))
+
+
+@inline
+def tiny_erf(ax):
+    """erf(ax) for 0 < ax < 2^-800, rounded once, also onto the subnormal grid.
+
+    Below 2^-800 the error terms of ``x E0`` would underflow, so the sum is
+    formed scaled by 2^200; a result below 2^-1022 is rounded by adding
+    ``C = 2^-822`` (whose ulp is the scaled subnormal spacing) instead of
+    rounding twice.
+    """
+    s, t = maclaurin(ax * 2.0 ** 200, 0.0)
+    if s >= 2.0 ** -822:
+        return (s + t) * 2.0 ** -200  # a normal result: the scaling is exact
+    u = 2.0 ** -822 + s
+    e = (2.0 ** -822 - u) + s
+    return ((u + (e + t)) - 2.0 ** -822) * 2.0 ** -200
+
+
+@inline
 def erf64(x):
     if x != x:
         return x
     ax = abs(x)
     if ax == 0.0:
         return x  # keeps the sign of -0.0
+    if ax < 2.0 ** -800:
+        y = tiny_erf(ax)
+        return y if x > 0.0 else -y
     if ax < BASE:
-        z = x * x
-        q = M1 + z * (M2 + z * (M3 + z * (M4 + z * (M5 + z * (M6 + z * (M7 + z * (M8 + z * (
-            M9 + z * (M10 + z * (M11 + z * M12))))))))))
-        ph, pl = two_prod(x, M0)  # x * E0 exactly: its rounding would cost a quarter ulp
-        s, e = fast_two_sum(x, ph)
-        return s + (e + (pl + x * (M0_LO + z * q)))
+        s, t = maclaurin(x, x * x)
+        return s + t
     if ax >= ERF_ONE:
         return 1.0 if x > 0.0 else -1.0
     j = int((ax - BASE) * STEP + 0.5)
