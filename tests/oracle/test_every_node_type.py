@@ -1,0 +1,31 @@
+"""A few graphs that surely hold each step kind and each elementwise op, in both families.
+
+The broad properties (test_exact_graphs.py, test_analog_graphs.py) draw node
+types at random, so a derandomised run of a few dozen examples may miss some;
+here every step kind of tests/core/random_graphs.py and every elementwise op
+is forced into the graph (``focus``), with the rule of its family: bit for
+bit in float32 for the exact one, spikes and ledger identical and values
+within RTOL in float64 for the analog one.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ..core.random_graphs import ANALOG_STEPS, IMAGE_STEPS, TOKEN_STEPS, random_graphs
+from .elementwise_graphs import ALL_OPS, EXACT_OPS
+from .harness import RTOL, assert_engine_matches_oracle
+
+STEPS = sorted(set(IMAGE_STEPS + TOKEN_STEPS) - {"elementwise"})
+CASES = ([("exact", k) for k in STEPS] + [("exact", f"op:{op}") for op in EXACT_OPS]
+         + [("analog", k) for k in STEPS + ANALOG_STEPS] + [("analog", f"op:{op}") for op in ALL_OPS])
+
+
+@pytest.mark.parametrize("family, focus", CASES)
+@settings(max_examples=3)
+@given(data=st.data(), seed=st.integers(0, 2**32), first_id=st.integers(0, 2**40))
+def test_engine_matches_oracle_on(family, focus, data, seed, first_id):
+    exact = family == "exact"
+    graph, x = data.draw(random_graphs(exact=exact, focus=focus, max_layers=2))
+    ids = first_id + 5 * np.arange(x.shape[0])
+    assert_engine_matches_oracle(graph, x, 5, dtype=np.float32 if exact else np.float64, seed=seed,
+                                 sample_ids=ids, rtol=0.0 if exact else RTOL)
