@@ -33,6 +33,8 @@ def test_manifest_covers_batch_1_the_pooled_mst_and_common_names():
         assert (model, "dynamo", 1) in have and (model, "dynamo", MANIFEST["export_batch"]) in have, model
     assert ("mst_pool", "torchscript", MANIFEST["export_batch"]) in have
     assert any(f["output_name"] == "output" and f["exporter"] == "dynamo" for f in FILES)
+    # dynamo with a dynamic batch writes its weights to external data (model.onnx.data)
+    assert any(f["exporter"] == "dynamo" and f["batch"] == "dynamic" and f["external_data"] for f in FILES)
 
 
 @pytest.mark.parametrize("entry", FILES, ids=[f["file"] for f in FILES])
@@ -40,6 +42,8 @@ def test_onnx_file(entry):
     path = FIXTURES / entry["file"]
     assert path.is_file()
     assert path.stat().st_size < 1_000_000  # fixtures must stay small
+    data = path.with_name(path.name + ".data")
+    assert data.is_file() == entry["external_data"]
     model = onnx.load(str(path))
     onnx.checker.check_model(model, full_check=True)
 

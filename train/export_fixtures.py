@@ -44,6 +44,8 @@ MODELS = {
     "mst_pool": (lambda: MST(L=8, pool="avgpool1d"), 8, 0.0, 606),
 }
 DYNBATCH = ("vgg", "mst", "mst_mask75")  # TorchScript exports with a dynamic batch axis
+#: dynamo exports with a dynamic batch (dynamic_shapes) and the weights in external data (model.onnx.data)
+DYNAMO_DYNBATCH = ("mst_pool",)
 BATCH1 = ("vgg", "resnet", "vit", "mst", "mst_pool")  # dynamo exports at batch 1 as well
 #: tensor names as torch.onnx.export(..., input_names=["input"], output_names=[...]) writes them
 OUTPUT_NAME = {"mst_pool": "output"}
@@ -63,7 +65,9 @@ def build(name):
 def export(model, x, path, exporter, dynamic, output="logits"):
     kw = dict(input_names=["input"], output_names=[output], opset_version=OPSET)
     if exporter == "dynamo":
-        torch.onnx.export(model, (x,), path, dynamo=True, external_data=False, verbose=False, **kw)
+        shapes = ({0: torch.export.Dim("batch")},) if dynamic else None
+        torch.onnx.export(model, (x,), path, dynamo=True, external_data=dynamic, dynamic_shapes=shapes,
+                          verbose=False, **kw)
         strip_node_metadata(path)
     else:
         axes = {"input": {0: "batch"}, output: {0: "batch"}} if dynamic else None
@@ -76,7 +80,7 @@ def strip_node_metadata(path):
     The stack traces hold absolute file paths (not reproducible elsewhere) and
     are ~75% of the file; the graph itself is untouched.
     """
-    model = onnx.load(path)
+    model = onnx.load(path, load_external_data=False)  # external data stays where it is
     for node in model.graph.node:
         keep = [p for p in node.metadata_props if p.key == "namespace"]
         del node.metadata_props[:]
@@ -111,10 +115,19 @@ def save_npz(path, **arrays):
             zf.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
 
 
-def main(out=OUT):
+def main(out=OUT, only=None):
+    """Export every model (or only model ``only``, keeping the manifest's other entries)."""
     os.makedirs(out, exist_ok=True)
     files, failures, models = [], [], {}
+    if only is not None:
+        with open(os.path.join(out, "manifest.json")) as f:
+            old = json.load(f)
+        files = [{"external_data": False, **e} for e in old["files"] if e["model"] != only]
+        failures = [e for e in old["failures"] if not e["file"].startswith(only + "_")]
+        models = {k: v for k, v in old["models"].items() if k != only}
     for name, (_, L, ratio, seed) in MODELS.items():
+        if only is not None and name != only:
+            continue
         model, x = build(name)
         lams = [q.lam.item() for q in qcfs_modules(model)]
         ref32 = ann_logits(model, x, torch.float32)
@@ -132,6 +145,7 @@ def main(out=OUT):
         jobs = [("torchscript", False, EXPORT_BATCH), ("dynamo", False, EXPORT_BATCH)]
         jobs += [("torchscript", True, EXPORT_BATCH)] if name in DYNBATCH else []
         jobs += [("dynamo", False, 1)] if name in BATCH1 else []
+        jobs += [("dynamo", True, EXPORT_BATCH)] if name in DYNAMO_DYNBATCH else []
         for exporter, dynamic, batch in jobs:
             fname = f"{name}_{exporter}{'_dynbatch' if dynamic else ''}{'_b1' if batch == 1 else ''}.onnx"
             path = os.path.join(out, fname)
@@ -149,6 +163,7 @@ def main(out=OUT):
             files.append({
                 "file": fname, "model": name, "exporter": exporter, "opset": OPSET,
                 "batch": "dynamic" if dynamic else batch, "output_name": OUTPUT_NAME.get(name, "logits"),
+                "external_data": os.path.exists(path + ".data"),
                 "input_shape": list(INPUT_SHAPE), "num_classes": CLASSES,
                 "L": L, "masking_ratio": ratio, "npz": f"{name}.npz", "T": T,
                 "counts": count_layers(model), "lam": lams,
@@ -166,4 +181,5 @@ def main(out=OUT):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:2]))  # optional output folder (default tests/fixtures/onnx)
+    # optional: output folder (default tests/fixtures/onnx), then one model name to re-export alone
+    sys.exit(main(*sys.argv[1:3]))

@@ -17,7 +17,7 @@ from onnx import helper
 
 from mstsim.ir import Graph, Node
 
-from .errors import REEXPORT_HINT, BatchError, UnsupportedUse
+from .errors import REEXPORT_HINT, BatchError, UnsupportedUse, node_label
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Ctx:
         return self.opsets.get("", 1)
 
     def error(self, message: str, cls=UnsupportedUse) -> Exception:
-        return cls(f"{self.source}: node {self.node.name!r} ({self.node.op_type}): {message}")
+        return cls(f"{self.source}: {node_label(self.node)}: {message}")
 
     def used(self, name: str) -> bool:
         """Whether tensor ``name`` is read by a node or is a graph output (optional outputs often are not)."""

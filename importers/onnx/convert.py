@@ -8,7 +8,7 @@ from mstsim.ir.errors import MstsimError
 
 from . import ops  # noqa: F401  (registers the converters)
 from .context import Ctx, Value
-from .errors import NoQCFS, OnnxImportError, UnsupportedUse
+from .errors import NoQCFS, OnnxImportError, UnsupportedUse, node_label
 from .fold import fold_constants, static_shapes, static_types
 from .loader import bind_input_shape, graph_inputs, infer_shapes, load_model
 from .patterns import ONNX_PASSES, OnnxView
@@ -38,7 +38,7 @@ def prepare(path_or_model, input_shape=None, *, require_qcfs: bool = False):
 
 def _convert_node(node: onnx.NodeProto, ctx: Ctx, types: dict) -> list:
     """The values of ``node``'s outputs; every failure becomes an importer error naming file, node and op."""
-    where = f"{ctx.source}: node {node.name!r} ({node.op_type})"
+    where = f"{ctx.source}: {node_label(node)}"
     for o in node.output:
         if o in ctx.shapes and 0 in ctx.shapes[o]:
             raise UnsupportedUse(f"{where}: output {o!r} has the zero-size shape {ctx.shapes[o]}")

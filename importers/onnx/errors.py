@@ -46,6 +46,13 @@ class NoQCFS(OnnxImportError):
     """The network contains no QCFS activation, so there is nothing to convert to spikes."""
 
 
+def node_label(node) -> str:
+    """``node 'name' (Op)``, or for an unnamed node ``node -> 'first output' (Op)``."""
+    if node.name:
+        return f"node {node.name!r} ({node.op_type})"
+    return f"node -> {node.output[0]!r} ({node.op_type})" if node.output else f"unnamed node ({node.op_type})"
+
+
 #: what to tell the user when the batch axis cannot be recovered
 REEXPORT_HINT = ("re-export the model with a fixed batch size of 2 or more, e.g. "
                  "torch.onnx.export(model, torch.zeros(2, *sample_shape), path), with every "

@@ -13,7 +13,7 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from .errors import MalformedModel
+from .errors import MalformedModel, node_label
 
 #: ops whose output is random: folding them would freeze one draw
 RANDOM_OPS = {"RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
@@ -65,7 +65,7 @@ def _evaluate(node: onnx.NodeProto, args: list, opsets: dict[str, int], source: 
         values = iter(got)
         return [next(values) if o else None for o in node.output]
     except Exception as exc:
-        raise MalformedModel(f"{source}: cannot fold node {node.name!r} ({node.op_type}) on constant "
+        raise MalformedModel(f"{source}: cannot fold {node_label(node)} on constant "
                              f"inputs: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 

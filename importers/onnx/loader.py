@@ -151,7 +151,17 @@ def graph_inputs(model: onnx.ModelProto) -> list:
 
 
 def infer_shapes(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
-    """Shape inference with data propagation (strict: errors are reported)."""
+    """Shape inference with data propagation (strict: errors are reported).
+
+    Earlier annotations are dropped first: the exporter's (and a previous
+    pass's) hold symbolic sizes that inference would keep instead of the
+    sizes that binding the input and folding constants now determine.
+    """
+    del model.graph.value_info[:]
+    for out in model.graph.output:
+        for d in out.type.tensor_type.shape.dim:
+            if not d.HasField("dim_value"):
+                d.Clear()
     try:
         return shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as exc:

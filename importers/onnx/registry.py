@@ -68,5 +68,5 @@ def lookup(node: onnx.NodeProto, opsets: dict[str, int], source: str = "") -> Ca
         if d == domain and op == node.op_type and since <= version and (best is None or since > best[0]):
             best = (since, fn)
     if best is None:
-        raise UnsupportedOp(node.name or "<unnamed>", node.op_type, domain, opset, supported_ops(), source)
+        raise UnsupportedOp(node.name or f"<unnamed, output {node.output[0] if node.output else ''}>", node.op_type, domain, opset, supported_ops(), source)
     return best[1]

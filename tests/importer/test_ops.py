@@ -76,8 +76,32 @@ def test_one_node(name):
     net = from_onnx(m, require_qcfs=False)
     got = net.run_ann(x, dtype=np.float32)
     want = run_ort(m, x)
-    want = net.per_sample(net.graph.output_node().inputs[0], want)
+    want = net.per_sample(net.graph.output_node().name, want)
     assert rel_err(got, want) <= 1e-5
+
+
+def _as_strided_pool(batch: int, idx: np.ndarray):
+    """Dynamo's AdaptiveAvgPool1d: mean -> flat (B*C,) -> Gather(b*C + c) -> Squeeze."""
+    nodes = [mk("ReduceMean", ["x", "ax2"], ["m"], keepdims=1), mk("Reshape", ["m", "flat"], ["f"]),
+             mk("Gather", ["f", "idx"], ["g"], axis=0, name="node_as_strided"), mk("Squeeze", ["g", "ax2"], ["y"])]
+    return model(nodes, (batch, 4, 5), {"ax2": C["ax2"], "flat": np.array([-1], np.int64), "idx": idx})
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_batch_axis_gather_that_stays_per_sample(batch):
+    m = _as_strided_pool(batch, np.arange(batch * 4, dtype=np.int64).reshape(batch, 4, 1))
+    x = f32(batch, 4, 5)
+    net = from_onnx(m, require_qcfs=False)
+    assert net.graph.shapes[net.graph.output_node().name] == (4,)
+    assert rel_err(net.run_ann(x, dtype=np.float32), run_ort(m, x)) <= 1e-6
+
+
+def test_batch_axis_gather_that_mixes_samples_is_refused():
+    from mstsim.importers.onnx import BatchError
+    swapped = np.arange(12, dtype=np.int64).reshape(3, 4, 1)[::-1].copy()  # sample b reads sample 2 - b
+    with pytest.raises(BatchError, match=r"node 'node_as_strided' \(Gather\): gathers along the batch axis 0"
+                                         r" of shape \(12,\) with indices that mix samples"):
+        from_onnx(_as_strided_pool(3, swapped), require_qcfs=False)
 
 
 def test_gelu_opset20():

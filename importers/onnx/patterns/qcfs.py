@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
-from ..errors import UnsupportedUse
+from ..errors import UnsupportedUse, node_label
 from ..registry import MSTSIM_DOMAIN
 from .view import OnnxView
 
@@ -133,8 +133,8 @@ def _check_lam(view: OnnxView, floor, before, after) -> None:
         return
     valid = np.isfinite(lam) and lam > 0 and np.isfinite(inv) and inv > 0
     if not valid:
-        raise UnsupportedUse(f"{view.source}: node {after.name!r} ({after.op_type}): the QCFS activation around "
-                             f"Floor {floor.name!r} has lam = {lam:g} (input scaled by {inv:g}); lam must be "
+        raise UnsupportedUse(f"{view.source}: {node_label(after)}: the QCFS activation around "
+                             f"Floor {floor.name or floor.output[0]!r} has lam = {lam:g} (input scaled by {inv:g}); lam must be "
                              "positive and finite: retrain or recalibrate that activation")
 
 
