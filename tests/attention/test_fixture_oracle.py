@@ -6,7 +6,7 @@ membrane potentials and logits are compared in float64 with a relative
 tolerance of 1e-14 of each node's magnitude: the fixtures' weights are
 generic floats and the two simulators sum in different orders, so values
 may differ by rounding only; the largest difference measured over all
-fixtures and nodes is 6.5e-16 (3 ulp), and 1e-14 leaves room for other
+fixtures and nodes is 7.1e-16 (3 ulp), and 1e-14 leaves room for other
 machines' rounding while still catching any real slip. A failure names the
 first node and step that diverged.
 """
