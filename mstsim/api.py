@@ -9,6 +9,7 @@ from . import memory, validate
 from .engine import SimResult, Simulator
 from .ir import Graph
 from .ir.errors import UnsupportedInput
+from .network import warn_not_spike_equivalent
 
 
 def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dtype=np.float32,
@@ -43,6 +44,7 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
     -------
     SimResult with ``cum_logits (T, N, ...)``, ``predictions (T, N)`` and the merged ledger.
     """
+    warn_not_spike_equivalent(graph)  # once per node and process (Network.simulate names the ONNX nodes first)
     T = validate.steps(T)
     seed = validate.seed(seed)
     dtype = validate.float_dtype(dtype)

@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import numpy as np
 
-from . import ann, api
+from . import ann
 from .inspect_table import inspect_table
 from .ir import Graph
 from .ir.errors import GraphError, MstsimError
@@ -154,10 +154,12 @@ class Network:
         with each sample's index. Warns (:class:`NotSpikeEquivalentWarning`)
         once for every node that is not spike-equivalent.
         """
+        from .api import simulate  # here, not at the top: api imports this module for the warning
+
         graph = self.configured(rsm)
         warn_not_spike_equivalent(graph, self.provenance)
-        return api.simulate(graph, inputs, T=T, seed=seed, dtype=dtype, batch_size=batch_size,
-                            detail=detail, progress=progress)
+        return simulate(graph, inputs, T=T, seed=seed, dtype=dtype, batch_size=batch_size,
+                        detail=detail, progress=progress)
 
     def run_ann(self, x, *, rsm=None, seed: int = 0, dtype=np.float64, keep: bool = False, sample_ids=None,
                 mask_ratio=None):

@@ -128,3 +128,15 @@ def test_bundled_models_run_ann_with_defaults():
         x = np.random.default_rng(3).uniform(0, 1, (2,) + net.input_shape)
         y = net.run_ann(x)  # the README's call: no seed, no masking argument
         assert y.shape[0] == 2 and np.all(np.isfinite(y))
+
+
+def test_mstsim_simulate_warns_too_once_per_node():
+    g = _pool_graph()
+    x = np.zeros((1, 1, 4, 4))
+    with pytest.warns(NotSpikeEquivalentWarning, match=r"MaxPool2d x1: 'pool'$") as record:
+        mstsim.simulate(g, x, T=2)
+    assert record[0].filename == __file__  # points at the caller
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotSpikeEquivalentWarning)
+        mstsim.simulate(g, x, T=2)
+        Network(g).simulate(x, T=2)  # the same node objects: already warned about
