@@ -23,6 +23,10 @@ def add_sweep_parser(sub) -> None:
     p.add_argument("--dtype", choices=["float32", "float64"])
     p.add_argument("--events", choices=["frames", "stream"], help="event data as frames or a per-step stream")
     p.add_argument("--bins", type=int, help="time bins of event frames")
+    p.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"), help="resize inputs to H x W")
+    p.add_argument("--resize-mode", choices=["nearest", "bilinear"])
+    p.add_argument("--mean", type=float, nargs="+", help="per-channel normalisation mean (with --std)")
+    p.add_argument("--std", type=float, nargs="+", help="per-channel normalisation std (with --mean)")
     p.add_argument("--out", required=True, help="the sweep's HDF5 results file")
     p.add_argument("--resume", action="store_true", help="continue the sweep in --out (finished chunks are kept)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -37,7 +41,11 @@ def add_sweep_parser(sub) -> None:
 def cmd_sweep(args) -> int:
     from .sweep_plan import SweepInterrupted, sweep
     from .sweep_report import summary
-    pre = {k: getattr(args, k) for k in ("events", "bins") if getattr(args, k) is not None}
+    from .ir.errors import UnsupportedInput
+    if (args.mean is None) != (args.std is None):
+        raise UnsupportedInput("--mean and --std go together")
+    pre = {k: getattr(args, k) for k in ("events", "bins", "resize", "resize_mode", "mean", "std")
+           if getattr(args, k) is not None}
     start = time.perf_counter()
     try:
         res = sweep(args.models or None, out=args.out, data=args.data, samples=args.samples, T=args.T,

@@ -8,11 +8,13 @@ chunks of a worker that dies.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sys
 
 from .ir.errors import UnsupportedInput
+from .sweep_exec import cpu_share
 from .sweep_worker import WorkerSetup, run_chunk
 
 try:
@@ -48,6 +50,8 @@ class DaskBackend:
                 self.client = Client(scheduler, timeout=30)
         except OSError as exc:
             raise UnsupportedInput(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+        if self.cluster is not None:  # our own workers share this machine's cores
+            setup = dataclasses.replace(setup, threads=cpu_share(int(local_workers)))
         key = hashlib.sha256("".join(m.sha256 for m in setup.models).encode()).hexdigest()[:16]
         self.client.register_plugin(ModelsPlugin(setup), name=f"mstsim-models-{key}")
         threads = sum(self.client.nthreads().values())

@@ -8,6 +8,7 @@ and leaves the file resumable.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -16,7 +17,7 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from .ir.errors import UnsupportedInput
+from .ir.errors import MstsimError, UnsupportedInput
 from .sweep_worker import ChunkOutput, WorkerSetup, install, run_chunk
 
 MAX_ATTEMPTS = 3  # a chunk whose worker dies this many times is recorded as failed
@@ -55,7 +56,7 @@ class LocalPool:
     """
 
     def __init__(self, setup: WorkerSetup, workers: int) -> None:
-        self.setup, self.workers = setup, workers
+        self.setup, self.workers = dataclasses.replace(setup, threads=cpu_share(workers)), workers
         self.name = f"{workers} local worker process{'es' if workers > 1 else ''}"
         self._start()
 
@@ -92,10 +93,20 @@ class GivenExecutor:
         return self.executor.submit(run_chunk, task)
 
     def restart(self) -> None:
-        raise BrokenProcessPool("a worker of the given executor died; it cannot be rebuilt from here")
+        raise MstsimError("a worker of the given executor died and it cannot be rebuilt from here; the chunks "
+                          "committed so far are kept: resume with a working executor")
 
     def close(self, *, kill: bool = False) -> None:
         pass  # the caller owns it
+
+
+def cpu_share(workers: int) -> int:
+    """Engine threads for each of ``workers`` processes on this machine's CPUs."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus // max(workers, 1))
 
 
 def make_backend(setup: WorkerSetup, *, workers=None, executor=None, scheduler=None, dask_local=None):
@@ -146,11 +157,15 @@ def drive(backend, tasks, writer, plan, *, progress=None) -> None:
     restore = _sigterm_as_interrupt()
     try:
         while pending or running:
+            broken, unsent = [], False
             while pending and len(running) < inflight:
-                task = pending.popleft()
-                running[backend.submit(task)] = task
-            finished, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
-            broken = []
+                try:
+                    running[backend.submit(pending[0])] = pending[0]
+                except BrokenProcessPool:  # a worker died since the last look: the pool takes no more
+                    unsent = True
+                    break
+                pending.popleft()
+            finished, _ = wait(list(running), timeout=0 if unsent else 1.0, return_when=FIRST_COMPLETED)
             for fut in finished:
                 task = running.pop(fut)
                 try:
@@ -168,7 +183,7 @@ def drive(backend, tasks, writer, plan, *, progress=None) -> None:
                 bar.update(task.x.shape[0])
                 if failed:
                     bar.set_postfix(failed=failed)
-            if broken:
+            if broken or unsent:
                 broken += list(running.values())  # the whole pool is gone: everything in flight reruns
                 running.clear()
                 backend.restart()
@@ -188,6 +203,9 @@ def drive(backend, tasks, writer, plan, *, progress=None) -> None:
         done = int(writer.done().sum())
         raise _interrupted(writer.path, done, writer.done().size,
                            signal.SIGTERM if isinstance(exc, SigTerm) else signal.SIGINT) from None
+    except BaseException:  # e.g. the disk is full: stop the workers, keep what is committed
+        backend.close(kill=True)
+        raise
     else:
         backend.close()
     finally:

@@ -172,6 +172,13 @@ class SweepWriter:
 
     def commit(self, out) -> None:
         """Store a worker's :class:`~mstsim.sweep_worker.ChunkOutput` (a result or an error)."""
+        try:
+            self._commit(out)
+        except OSError as exc:  # disk full, I/O error: the chunks committed before stay valid
+            raise SweepFileError(f"{self.path}: committing chunk {out.chunk} of run {self.names[out.run]} failed "
+                                 f"({exc}); the chunks committed before are kept: --resume when fixed") from None
+
+    def _commit(self, out) -> None:
         r, k = out.run, out.chunk
         sw = self.f["sweep"]
         sw["session"][r, k] = self.session

@@ -8,6 +8,7 @@ with the same mstsim version reproduces the owner's numbers.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import traceback
 from dataclasses import dataclass
@@ -41,9 +42,12 @@ class WorkerSetup:
     warm: tuple[tuple[str, float | None, str | None], ...]   # (sha256, ratio, sites)
     dtype: str
     version: str = ""   # the owner's mstsim version: a worker with another one refuses to start
+    threads: int | None = None  # engine threads per worker (MSTSIM_THREADS, unless the environment sets it)
 
     def install(self) -> None:
         from . import __version__
+        if self.threads and "MSTSIM_THREADS" not in os.environ:
+            os.environ["MSTSIM_THREADS"] = str(self.threads)  # N workers share the cores instead of each taking all
         if self.version and self.version != __version__:
             raise MstsimError(f"this worker has mstsim {__version__}, the sweep was started with {self.version}; "
                               "install the same version on every worker")

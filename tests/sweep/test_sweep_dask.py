@@ -56,7 +56,10 @@ def test_a_dask_worker_killed_mid_chunk_changes_nothing(cluster, reference, tmp_
     box = {}
 
     def run():
-        box["res"] = sweep([CNN], out=out, chunk=4, scheduler=cluster.scheduler_address, **GRID)
+        try:
+            box["res"] = sweep([CNN], out=out, chunk=4, scheduler=cluster.scheduler_address, **GRID)
+        except BaseException as exc:  # shown by the assertion below
+            box["error"] = exc
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -69,6 +72,7 @@ def test_a_dask_worker_killed_mid_chunk_changes_nothing(cluster, reference, tmp_
     os.kill(pids[victim], signal.SIGKILL)
     thread.join(300)
     client.close()
+    assert "error" not in box, box.get("error")
     res = box["res"]
     assert res.complete and not res.errors
     assert_same_results(reference, out)

@@ -57,13 +57,20 @@ def test_two_worker_processes_give_the_same_bits_even_when_one_is_killed(referen
     import threading
     out = tmp_path / "s.h5"
     box = {}
-    thread = threading.Thread(target=lambda: box.update(res=sweep([CNN], out=out, chunk=1, workers=2, **GRID)))
+    def run():
+        try:
+            box["res"] = sweep([CNN], out=out, chunk=1, workers=2, **GRID)
+        except BaseException as exc:  # shown by the assertion below
+            box["error"] = exc
+
+    thread = threading.Thread(target=run)
     thread.start()
     wait_for(lambda: done_chunks(out) >= 1)
     workers = multiprocessing.active_children()  # the pool's processes (spawned by multiprocessing)
     assert len(workers) == 2
     workers[0].kill()
     thread.join(300)
+    assert "error" not in box, box.get("error")
     assert box["res"].complete
     assert_same_results(reference, out, runs_only=True)
     pids = {w.split(":")[1] for w in _workers(out)}
