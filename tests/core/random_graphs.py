@@ -97,7 +97,8 @@ class Builder:
         _, h, w = self.shape(src)
         d = self.draw
         k = (d(st.integers(1, min(3, h))), d(st.integers(1, min(3, w))))
-        return k, (d(st.integers(1, 2)), d(st.integers(1, 2))), (d(st.integers(0, k[0] // 2)), d(st.integers(0, k[1] // 2)))
+        stride = (d(st.integers(1, 2)), d(st.integers(1, 2)))
+        return k, stride, (d(st.integers(0, k[0] // 2)), d(st.integers(0, k[1] // 2)))
 
     def pool(self, src: str) -> str:
         k, stride, pad = self.window(src)
