@@ -94,6 +94,10 @@ def make_plan(models=None, *, data=None, samples=None, T=None, mask_ratios=None,
     if any(not 0.0 <= p <= 1.0 for p in ratios):
         raise UnsupportedInput(f"--mask-ratio values must be in [0, 1], got {ratios}")
     seeds = _listed(seeds, int) or [0]
+    if dtype not in ("float32", "float64"):
+        raise UnsupportedInput(f"dtype must be float32 or float64, got {dtype!r}")
+    if any(s < 0 for s in seeds):
+        raise UnsupportedInput(f"--seed values must be >= 0, got {seeds}")
     chunk = int(chunk)
     if chunk < 1:
         raise UnsupportedInput(f"--chunk must be >= 1, got {chunk}")

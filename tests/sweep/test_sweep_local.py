@@ -188,3 +188,16 @@ def test_one_owner_at_a_time(reference):
     finally:
         first.close()
     sweep_store.SweepWriter(str(reference)).close()
+
+
+@pytest.mark.parametrize("args, says", [(["--mask-ratio", "2"], "--mask-ratio values must be in [0, 1]"),
+                                        (["--chunk", "0"], "--chunk must be >= 1"),
+                                        (["--T", "0"], "--T values must be >= 1"),
+                                        (["--data", "digits", "--mask-sites", "nothing*"], "match no IF node")])
+def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, capsys, args, says):
+    from mstsim.cli import main
+    out = tmp_path / "s.h5"
+    assert main(["sweep", CNN, "--samples", "4", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
