@@ -35,7 +35,7 @@ def wait_for(proc: subprocess.Popen, predicate, lines: list[str]) -> bool:
     return False
 
 
-def finish(proc: subprocess.Popen, lines: list[str], timeout: float = 120) -> tuple[int, str, list[str]]:
+def finish(proc: subprocess.Popen, lines: list[str], timeout: float = 300) -> tuple[int, str, list[str]]:
     """Exit status, stdout and every stderr line."""
     out, err = proc.communicate(timeout=timeout)
     lines += err.splitlines()
