@@ -19,6 +19,8 @@ NO_QCFS = ("no QCFS activation (lam * clip(floor(x * L / lam + 0.5) / L, 0, 1)) 
            "and has nothing to convert to spikes. Replace its ReLUs by QCFS and train (or calibrate) before exporting")
 #: ops whose integer form (after a Cast to an integer type) rounds differently from the IR's float maths
 _INTEGER_INEXACT = {"Div", "Pow", "ReduceMean", "AveragePool", "GlobalAveragePool", "Mod", "Softmax"}
+_FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+                onnx.TensorProto.BFLOAT16, None}  # None: type unknown, nothing to object to
 
 
 def prepare(path_or_model, input_shape=None, *, require_qcfs: bool = False):
@@ -56,10 +58,6 @@ def _convert_node(node: onnx.NodeProto, ctx: Ctx, types: dict) -> list:
         raise OnnxImportError(f"{where}: internal error of the importer ({type(exc).__name__}: {exc}); "
                               "please report it with the model") from None
     return result if isinstance(result, list) else [result]
-
-
-_FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
-                onnx.TensorProto.BFLOAT16, None}
 
 
 def convert(path_or_model, *, input_shape=None, require_qcfs: bool = True):
