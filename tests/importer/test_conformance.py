@@ -11,7 +11,7 @@ def test_conformance_cases_pass_or_are_refused_and_the_table_is_current():
     bad = [r for r in rows if r[2] not in ("pass", "refused")]
     assert not bad, f"{len(bad)} conformance cases give wrong numbers or crash: {bad[:10]}"
     counts = Counter(r[2] for r in rows)
-    assert counts["pass"] >= 150 and len(rows) >= 400, counts  # the cases did run
+    assert counts["pass"] >= 100 and len(rows) >= 300, counts  # the cases did run (any onnx release since 1.15)
     assert all(r[3] for r in rows if r[2] == "refused"), "every refusal has a message"
     table = DOC.read_text()
     if f"onnx {onnx.__version__})" in table:  # another onnx release has other cases: only the above holds
