@@ -130,6 +130,7 @@ def _remap(b, node):
     which = np.where(node.src >= 0, np.searchsorted(offsets, node.src, side="right") - 1, -1)
     local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
     r[L.P0 + 3], r[L.P0 + 4] = b.ints(which), b.ints(local)
+    r[L.P0 + 5] = int(len(node.inputs) == 1 and bool(np.all(node.src >= 0)))
 
 
 @encodes(Output)

@@ -77,6 +77,7 @@ class Simulator:
         self.plan = self._plan(1)
         self.ops = [NodeView(n, int(a), self) for n, a in zip(graph, self.plan.ann_macs)]
         self._state = None
+        self._prof = None
 
     def _plan(self, multiplicity: int) -> Plan:
         if multiplicity not in self._plans:
@@ -105,6 +106,19 @@ class Simulator:
         if x.size and (not np.all(np.isfinite(x)) or x.min() < 0 or not np.all(np.floor(x) == x)):
             raise UnsupportedInput(f"event input {inp.name!r}: counts must be non-negative integers")
         return x.reshape(x.shape[:2] + (-1,)).astype(np.int64)
+
+    def profile(self, x, T: int) -> tuple[SimResult, np.ndarray]:
+        """Run as :meth:`run` and return the CPU cycles each node took (int64, summed over samples).
+
+        Static nodes are not timed (they run once). For finding hot spots; the
+        cycle counter ticks in wall time, so a loaded machine inflates it.
+        """
+        self._prof = np.zeros((thread_count(len(x)), len(self.names)), dtype=np.int64)
+        try:
+            res = self.run(x, T)
+            return res, self._prof.sum(axis=0)
+        finally:
+            self._prof = None
 
     def run(self, x, T: int, *, detail: bool = False, sample_ids=None,
             on_step: Callable[[int, dict], None] | None = None) -> SimResult:
@@ -153,10 +167,12 @@ class Simulator:
         led = np.zeros((slots, n, len(COLUMNS)), dtype=np.int64)
         led_step = np.zeros((slots, T if detail else 0, n, len(COLUMNS)), dtype=np.int64)
         seed = np.uint64(self.seed)
+        prof = self._prof if self._prof is not None and not per_sample else np.zeros((slots, 0), np.int64)
 
         def sample(s: int, slot: int, t0: int, t1: int) -> None:
             run_sample(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[slot], wi[slot],
-                       self._state[s], cum, led[slot], led_step[slot], ids, seed, t0, t1, s, plan.comp)
+                       self._state[s], cum, led[slot], led_step[slot], ids, seed, t0, t1, s, plan.comp,
+                       prof[slot])
 
         if per_sample:
             for t in range(T):

@@ -112,6 +112,10 @@ def neuron(code, ints, flts, wf, wi, st, i, row):
     j = input_of(code, ints, i, 0)
     v = code[i, STATE]
     size = code[i, SIZE]
+    theta = flts[code[i, P0]]
+    row[NEURON] += size
+    out_idx = wi[code[i, IOFF]:code[i, IOFF] + size]
+    out_val = wf[code[i, OFF]:code[i, OFF] + size]
     if code[j, KIND] == 1:
         idx, val, n = events_of(code, wf, wi, j)
         row[EV_IN] += n
@@ -119,14 +123,18 @@ def neuron(code, ints, flts, wf, wi, st, i, row):
         row[EFF] += n
         for e in range(n):
             st[v + idx[e]] += val[e]
-    else:
+        c = integrate_fire(st, v, size, theta, out_idx, out_val)
+    else:  # integrate and fire in one pass over the membranes
         x = code[j, OFF]
+        c = 0
         for e in range(size):
-            st[v + e] += wf[x + e]
-    row[NEURON] += size
-    theta = flts[code[i, P0]]
-    c = integrate_fire(st, v, size, theta, wi[code[i, IOFF]:code[i, IOFF] + size],
-                       wf[code[i, OFF]:code[i, OFF] + size])
+            u = st[v + e] + wf[x + e]
+            if u >= theta:
+                u -= theta
+                out_idx[c] = e
+                out_val[c] = theta
+                c += 1
+            st[v + e] = u
     wi[i] = c
     row[EV_OUT] += c
 
@@ -177,7 +185,8 @@ def remap(code, ints, wf, wi, i, row):
     """Events move along the inverted gather map; analog output is gathered from dense inputs.
 
     Fields: P0 inverse-map pointers, P1 inverse-map targets, P2 input offsets
-    in the concatenation, P3 / P4 per-output input number and local index.
+    in the concatenation, P3 / P4 per-output input number and local index, P5 1
+    when there is one input and no zero fill.
     """
     count_events_in(code, ints, wi, i, row)
     if code[i, KIND] == 1:
@@ -196,6 +205,11 @@ def remap(code, ints, wf, wi, i, row):
     which = code[i, P0 + 3]
     local = code[i, P0 + 4]
     at = code[i, DENSE_AT]
+    if code[i, P0 + 5] == 1:  # one input, every output reads it: a plain gather
+        x = ints[at]
+        for e in range(code[i, SIZE]):
+            wf[o + e] = wf[x + ints[local + e]]
+        return
     for e in range(code[i, SIZE]):
         q = ints[which + e]
         wf[o + e] = wf[ints[at + q] + ints[local + e]] if q >= 0 else 0

@@ -39,22 +39,52 @@ def analog(code, ints, flts, f64, wf, wi, i, row):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def _operand(code, ints, flts, wf, i, t):
+    """(array, offset, broadcast map offset) of one elementwise operand (table entry at ``t``)."""
+    if ints[t] == 1:
+        return flts, ints[t + 1], ints[t + 2]
+    return wf, ints[code[i, DENSE_AT] + ints[t + 1]], ints[t + 2]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _binary(op, a, a_off, a_map, b, b_off, b_map, ints, size, out, o_off):
+    """add, sub, mul, div of two operands in float64 (one rounding on store), loops per op so they vectorise."""
+    for e in range(size):
+        x = np.float64(a[a_off + (e if a_map < 0 else ints[a_map + e])])
+        y = np.float64(b[b_off + (e if b_map < 0 else ints[b_map + e])])
+        if op == 0:
+            out[o_off + e] = x + y
+        elif op == 1:
+            out[o_off + e] = x - y
+        elif op == 2:
+            out[o_off + e] = x * y
+        else:
+            out[o_off + e] = x / y
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def elementwise(code, ints, flts, wf, wi, i, row):
     o = code[i, OFF]
     size = code[i, SIZE]
     n_ops = code[i, P0 + 1]
     table = code[i, P0 + 2]
-    av = np.zeros(3)
-    for e in range(size):
-        for q in range(n_ops):
-            t = table + 4 * q
-            m = ints[t + 2]
-            src = e if m < 0 else ints[m + e]
-            if ints[t] == 1:
-                av[q] = flts[ints[t + 1] + src]
-            else:
-                av[q] = wf[ints[code[i, DENSE_AT] + ints[t + 1]] + src]
-        wf[o + e] = apply_elementwise(code[i, P0], av[0], av[1], av[2])
+    op = code[i, P0]
+    if op <= 3 and n_ops == 2:  # the common sums and products (scale, bias, shift mask) on a fast path
+        a, a_off, a_map = _operand(code, ints, flts, wf, i, table)
+        b, b_off, b_map = _operand(code, ints, flts, wf, i, table + 4)
+        _binary(op, a, a_off, a_map, b, b_off, b_map, ints, size, wf, o)
+    else:
+        av = np.zeros(3)
+        for e in range(size):
+            for q in range(n_ops):
+                t = table + 4 * q
+                m = ints[t + 2]
+                src = e if m < 0 else ints[m + e]
+                if ints[t] == 1:
+                    av[q] = flts[ints[t + 1] + src]
+                else:
+                    av[q] = wf[ints[code[i, DENSE_AT] + ints[t + 1]] + src]
+            wf[o + e] = apply_elementwise(op, av[0], av[1], av[2])
     row[ELEM] += code[i, P0 + 3]
     row[BIAS] += code[i, P0 + 4]
     if code[i, P0 + 5] == 1:  # a sum: each event costs one AC per output element it reaches

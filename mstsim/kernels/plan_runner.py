@@ -11,6 +11,7 @@ import numpy as np
 
 from .plan_layout import (ADD, IF, INPUT_ANALOG, INPUT_EVENTS, IOFF, MASK, MATMUL, NEED_DENSE, OFF, OP, OUTPUT,
                           REMAP, SIZE, STATIC, SOFTMAX, MAX_POOL, LAYER_NORM, GELU, ELEMENTWISE, EV_OUT)
+from .cycles import cycles
 from .plan_ops import add, densify_inputs, neuron, output, remap, synaptic
 from .plan_ops_analog import analog, mask, matmul
 
@@ -36,8 +37,11 @@ def _input(code, i, wf, wi, x_an, x_ev, s, t, row):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, led_step, ids, seed, t0, t1,
-               s, comp):
-    """Steps t0..t1-1 of sample s (workspace rows ``wf``, ``wi``; state row ``st``)."""
+               s, comp, prof):
+    """Steps t0..t1-1 of sample s (workspace rows ``wf``, ``wi``; state row ``st``).
+
+    A non-empty ``prof`` (int64 per node) accumulates each node's CPU cycles.
+    """
     n_nodes = code.shape[0]
     srow = np.zeros((n_nodes, led.shape[1]), dtype=np.int64)
     row = np.zeros((n_nodes, led.shape[1]), dtype=np.int64)
@@ -45,6 +49,7 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
     c_val = wf[comp[2]:comp[2] + comp[1]]
     n_cols = led.shape[1]
     detail = led_step.shape[0] > 0
+    profiling = prof.shape[0] > 0
     for t in range(t0, t1):
         for i in range(n_nodes):
             r = row[i]
@@ -57,8 +62,11 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
             else:
                 for c in range(n_cols):
                     r[c] = 0
+                c0 = cycles() if profiling else 0
                 _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, s, t, i,
                           r, c_idx, c_val)
+                if profiling:
+                    prof[i] += cycles() - c0
             for c in range(n_cols):
                 led[i, c] += r[c]
                 if detail:

@@ -19,7 +19,9 @@ ELEMENTWISE_CODES = OPCODES
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def softmax(x, x_off, outer, n, inner, out, o_off):
-    """Softmax over the middle axis of ``(outer, n, inner)``: max, exp(x - max), sum in order, divide."""
+    """Softmax over the middle axis of ``(outer, n, inner)``: max, exp(x - max) in float64, sum in order,
+    divide, one rounding on store."""
+    e = np.empty(n)
     for o in range(outer):
         for q in range(inner):
             base = o * n * inner + q
@@ -30,11 +32,10 @@ def softmax(x, x_off, outer, n, inner, out, o_off):
                     m = v
             s = 0.0
             for k in range(n):
-                s += det_exp(np.float64(x[x_off + base + k * inner]) - m)
+                e[k] = det_exp(np.float64(x[x_off + base + k * inner]) - m)
+                s += e[k]
             for k in range(n):
-                # recomputed rather than stored: the workspace holds the plan dtype, not float64
-                e = det_exp(np.float64(x[x_off + base + k * inner]) - m)
-                out[o_off + base + k * inner] = e / s
+                out[o_off + base + k * inner] = e[k] / s
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
