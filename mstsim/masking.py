@@ -12,9 +12,9 @@ The decision hashes the key with splitmix64 finalisers (Steele, Lea & Flood,
     keep = u >= ratio
 
 so an element is dropped with probability ``ratio`` exactly (up to 2**-53),
-ratio 0 keeps everything and ratio 1 drops everything. ``name_hash`` is the
-first 8 bytes of BLAKE2b of the node name (stable across processes, unlike
-Python's ``hash``).
+ratio 0 keeps everything and ratio 1 drops everything. ``name_hash`` is
+BLAKE2b of the node name with an 8-byte digest, read as a little-endian
+integer (stable across processes, unlike Python's ``hash``).
 """
 from __future__ import annotations
 

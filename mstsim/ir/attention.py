@@ -41,7 +41,7 @@ class MatMul(Node):
 
 @dataclass(eq=False)
 class Mask(Node):
-    """Random Spike Masking: ``y = x * (u > ratio)``, ``u ~ U[0, 1)`` per element.
+    """Random Spike Masking: ``y = x * (u >= ratio)``, ``u ~ U[0, 1)`` per element.
 
     Each element (per sample and step) is kept with probability
     ``1 - ratio``, with no rescaling. ``u`` comes from the counter-based
