@@ -12,10 +12,9 @@ import math
 
 import numpy as np
 
-from ._bits import inline, jit, rint
-from .erf import erf64
-from .expo import exp64
-from .special import floor64, maximum64, minimum64, pow64, tanh64, trunc64
+from ._bits import jit, rint
+from .scalar import det_erf, det_exp, det_pow, det_tanh
+from .special import floor64, maximum64, minimum64, trunc64
 
 OP_NAMES = ("add", "sub", "mul", "div", "pow", "max", "min", "equal", "greater", "less", "where", "clip",
             "relu", "erf", "floor", "round", "sqrt", "exp", "tanh", "neg", "abs", "reciprocal", "trunc", "ne0")
@@ -26,11 +25,7 @@ OPCODES = {name: code for code, name in enumerate(OP_NAMES)}
 @jit
 def apply_elementwise(code, a, b, c):
     """``ELEMENTWISE[OP_NAMES[code]](a, b, c)`` computed in float64; nan for an unknown code."""
-    return apply64(code, np.float64(a), np.float64(b), np.float64(c))
-
-
-@inline
-def apply64(code, a, b, c):
+    a, b, c = np.float64(a), np.float64(b), np.float64(c)
     if code < 0:
         return math.nan
     if code < 12:
@@ -43,7 +38,7 @@ def apply64(code, a, b, c):
         if code == 3:
             return a / b
         if code == 4:
-            return pow64(a, b)
+            return det_pow(a, b)
         if code == 5:
             return maximum64(a, b)
         if code == 6:
@@ -60,7 +55,7 @@ def apply64(code, a, b, c):
     if code == 12:
         return maximum64(a, 0.0)
     if code == 13:
-        return erf64(a)
+        return det_erf(a)
     if code == 14:
         return floor64(a)
     if code == 15:
@@ -68,9 +63,9 @@ def apply64(code, a, b, c):
     if code == 16:
         return math.sqrt(a)
     if code == 17:
-        return exp64(a)
+        return det_exp(a)
     if code == 18:
-        return tanh64(a)
+        return det_tanh(a)
     if code == 19:
         return -a
     if code == 20:

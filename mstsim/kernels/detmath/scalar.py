@@ -1,11 +1,14 @@
 """Public scalar functions: float64 in and out, and float32 wrappers.
 
-Each float64 function converts its argument to float64 first, so calling it
-on a float32 or an integer computes in float64 and returns float64. The
+Each function inlines its kernel once; the wrappers and composites call the
+public float64 functions with float64 arguments (a call, not another copy to
+compile). The float64 functions convert their argument to float64 first, so
+a float32 or integer argument computes in float64 and returns float64, but
+it compiles one more specialization: pass float64 (or use ``*_f32``). The
 ``*_f32`` wrappers return ``np.float32(f(float64(x)))``: one rounding of the
 float64 result (for sqrt and reciprocal this is the correctly rounded float32
-result, as float64 carries more than 2*24+2 bits). Max ulp errors are those
-measured by ``tests/kernels/measure_ulp.py`` are listed in ``mstsim.kernels.detmath``.
+result, as float64 carries more than 2*24+2 bits). The max ulp errors measured
+by ``tests/kernels/measure_ulp.py`` are listed in ``mstsim.kernels.detmath``.
 """
 import math
 
@@ -128,7 +131,7 @@ def det_gelu(x):
     the result is only as accurate as that formula (as in torch).
     """
     x = np.float64(x)
-    return (0.5 * x) * (1.0 + erf64(x / SQRT2))
+    return (0.5 * x) * (1.0 + det_erf(x / SQRT2))
 
 
 @jit
@@ -138,37 +141,37 @@ def det_gelu_tanh(x):
     The order of torch's tanh GELU; ``k`` is ``np.sqrt(2 / np.pi)``.
     """
     x = np.float64(x)
-    return (0.5 * x) * (1.0 + tanh64(GELU_TANH_K * (x + GELU_TANH_C * ((x * x) * x))))
+    return (0.5 * x) * (1.0 + det_tanh(GELU_TANH_K * (x + GELU_TANH_C * ((x * x) * x))))
 
 
 @jit
 def det_exp_f32(x):
-    return np.float32(exp64(np.float64(x)))
+    return np.float32(det_exp(np.float64(x)))
 
 
 @jit
 def det_expm1_f32(x):
-    return np.float32(expm1_64(np.float64(x)))
+    return np.float32(det_expm1(np.float64(x)))
 
 
 @jit
 def det_log_f32(x):
-    return np.float32(log64(np.float64(x)))
+    return np.float32(det_log(np.float64(x)))
 
 
 @jit
 def det_erf_f32(x):
-    return np.float32(erf64(np.float64(x)))
+    return np.float32(det_erf(np.float64(x)))
 
 
 @jit
 def det_tanh_f32(x):
-    return np.float32(tanh64(np.float64(x)))
+    return np.float32(det_tanh(np.float64(x)))
 
 
 @jit
 def det_pow_f32(x, y):
-    return np.float32(pow64(np.float64(x), np.float64(y)))
+    return np.float32(det_pow(np.float64(x), np.float64(y)))
 
 
 @jit
@@ -183,9 +186,9 @@ def det_reciprocal_f32(x):
 
 @jit
 def det_gelu_f32(x):
-    return np.float32(det_gelu(x))
+    return np.float32(det_gelu(np.float64(x)))
 
 
 @jit
 def det_gelu_tanh_f32(x):
-    return np.float32(det_gelu_tanh(x))
+    return np.float32(det_gelu_tanh(np.float64(x)))
