@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ import numpy as np
 
 from .ir.errors import MstsimError
 
-_NETWORKS: dict = {}     # sha256 -> imported Network, per worker process
-_SIMULATORS: dict = {}   # (sha256, ratio, sites, stream, dtype, seed) -> Simulator
-_MAX_SIMULATORS = 16
+_NETWORKS: dict = {}     # sha256 -> imported Network, per worker process (read-only once imported)
+_IMPORT_LOCK = threading.Lock()
+_THREAD = threading.local()  # .simulators: (sha256, ratio, sites, stream, dtype, seed) -> Simulator
+_MAX_SIMULATORS = 16          # per thread: a Simulator holds run state, so threads never share one
 
 
 @dataclass(frozen=True)
@@ -100,43 +102,44 @@ def install(setup: WorkerSetup) -> None:
 
 def network(ref: ModelRef):
     """The imported network of ``ref`` (imported once per process; the bytes are checked by sha256)."""
-    net = _NETWORKS.get(ref.sha256)
-    if net is None:
-        data = ref.data
-        if data is None:
-            with open(ref.path, "rb") as f:
-                data = f.read()
-        if hashlib.sha256(data).hexdigest() != ref.sha256:
-            raise MstsimError(f"{ref.path}: the model on this worker differs from the sweep's "
-                              f"(sha256 {ref.sha256[:12]}...)")
-        import onnx
-        model = onnx.load_model_from_string(data)
-        net = _NETWORKS[ref.sha256] = _import(model, ref.path)
+    with _IMPORT_LOCK:
+        return _NETWORKS.get(ref.sha256) or _import_ref(ref)
+
+
+def _import_ref(ref: ModelRef):
+    """Import a model from its bytes (or its path), after checking them against the sweep's sha256."""
+    from . import from_onnx
+    data = ref.data
+    if data is None:
+        with open(ref.path, "rb") as f:
+            data = f.read()
+    if hashlib.sha256(data).hexdigest() != ref.sha256:
+        raise MstsimError(f"{ref.path}: the model on this worker differs from the sweep's "
+                          f"(sha256 {ref.sha256[:12]}...)")
+    import onnx
+    try:
+        net = from_onnx(onnx.load_model_from_string(data))
+    except MstsimError as exc:
+        raise MstsimError(f"{ref.path}: {exc}") from None
+    _NETWORKS[ref.sha256] = net
     return net
 
 
-def _import(model, path):
-    from . import from_onnx
-    try:
-        return from_onnx(model)
-    except MstsimError as exc:
-        raise MstsimError(f"{path}: {exc}") from None
-
-
 def simulator(sha: str, ratio, sites, stream: bool, dtype: str, seed: int):
-    """A Simulator of the network configured for this masking (cached per process)."""
+    """A Simulator of the network configured for this masking (cached per thread)."""
     from .engine import Simulator
     from .rsm import configure_rsm
     from .run import with_event_input
     key = (sha, ratio, sites, stream, dtype, seed)
-    sim = _SIMULATORS.get(key)
+    cache = _THREAD.__dict__.setdefault("simulators", {})
+    sim = cache.get(key)
     if sim is None:
         graph = _NETWORKS[sha].graph
         graph = with_event_input(graph) if stream else graph
         graph = graph if ratio is None else configure_rsm(graph, ratio, sites)
-        if len(_SIMULATORS) >= _MAX_SIMULATORS:
-            _SIMULATORS.pop(next(iter(_SIMULATORS)))
-        sim = _SIMULATORS[key] = Simulator(graph, dtype=np.dtype(dtype), seed=seed)
+        if len(cache) >= _MAX_SIMULATORS:
+            cache.pop(next(iter(cache)))
+        sim = cache[key] = Simulator(graph, dtype=np.dtype(dtype), seed=seed)
     return sim
 
 

@@ -65,8 +65,11 @@ def test_a_dask_worker_killed_mid_chunk_changes_nothing(cluster, reference, tmp_
     thread.start()
     wait_for(lambda: done_chunks(out) >= 1)
 
-    def busy():  # a worker the scheduler has given a chunk to (one thread each: it is running it)
-        return next((addr for addr, keys in client.processing().items() if keys), None)
+    def busy():  # a worker in the middle of a chunk
+        for addr, keys in client.processing().items():
+            if keys and client.run(lambda dask_worker: len(dask_worker.state.executing), workers=[addr])[addr]:
+                return addr
+        return None
 
     victim = wait_for(busy, every=0.005)
     os.kill(pids[victim], signal.SIGKILL)

@@ -51,6 +51,14 @@ def test_same_bits_in_any_chunk_size(reference, tmp_path, chunk):
     assert_same_results(reference, out, runs_only=True)
 
 
+def test_any_executor_even_threads_sharing_one_process(reference, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    out = tmp_path / "s.h5"
+    with ThreadPoolExecutor(2) as pool:
+        assert sweep([CNN], out=out, chunk=3, executor=pool, **GRID).complete
+    assert_same_results(reference, out)
+
+
 def test_two_worker_processes_give_the_same_bits_even_when_one_is_killed(reference, tmp_path):
     """The pool resubmits the chunks of a worker that died; nothing changes in the results."""
     import multiprocessing
