@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 import numpy as np
 
 from . import validate
-from .ir.errors import UnsupportedInput
+from .ir.errors import MstsimError, UnsupportedInput
 
 META = "the model's mstsim.preprocess"
 
@@ -84,8 +85,18 @@ class Preprocess:
                    bins=validate.integer(f"{META} 'bins'", info.get("bins", 9), lo=1, hi=validate.MAX_BINS))
 
 
+def datasets():
+    """The installed dataset readers (entry point group ``mstsim.datasets``): the core never imports them."""
+    found = entry_points(group="mstsim.datasets", name="readers")
+    if not found:
+        raise MstsimError("no dataset readers are installed (entry point group 'mstsim.datasets'); "
+                          "reinstall mstsim with `pip install -e .`")
+    return next(iter(found)).load()
+
+
 def image_batch(images: np.ndarray, pre: Preprocess) -> np.ndarray:
-    from .datasets.transforms import normalize, resize_bilinear, resize_nearest
+    ds = datasets()
+    normalize, resize_bilinear, resize_nearest = ds.normalize, ds.resize_bilinear, ds.resize_nearest
     x = np.asarray(images, dtype=np.float32)
     if pre.resize is not None and tuple(x.shape[-2:]) != tuple(pre.resize):
         x = (resize_bilinear if pre.resize_mode == "bilinear" else resize_nearest)(x, pre.resize)
@@ -99,7 +110,8 @@ def image_batch(images: np.ndarray, pre: Preprocess) -> np.ndarray:
 
 def event_batch(samples: list, sensor_size, pre: Preprocess, size: int, steps: int, files=None) -> np.ndarray:
     """Frames ``(N, 2*bins, S, S)`` or per-step counts ``(N, steps, 2, S, S)``."""
-    from .datasets.transforms import events_to_frames, events_to_stream, normalize
+    ds = datasets()
+    events_to_frames, events_to_stream, normalize = ds.events_to_frames, ds.events_to_stream, ds.normalize
     out = []
     for i, ev in enumerate(samples):
         try:
@@ -119,10 +131,10 @@ def event_batch(samples: list, sensor_size, pre: Preprocess, size: int, steps: i
 
 def open_samples(spec: str, limit: int | None):
     """(the test split of dataset ``spec``, how many of its samples a run takes); an empty split is an error."""
-    from .datasets import DatasetError, open_dataset
-    ds = open_dataset(spec, split="test")
+    readers = datasets()
+    ds = readers.open_dataset(spec, split="test")
     if len(ds) == 0:
-        raise DatasetError(f"dataset {spec!r}: its test split holds no samples")
+        raise readers.DatasetError(f"dataset {spec!r}: its test split holds no samples")
     return ds, len(ds) if limit is None else min(int(limit), len(ds))
 
 
