@@ -11,6 +11,7 @@ are checked inside each caller). Code loaded from Numba's cache cannot be inspec
 overloads are recompiled without the cache for the check.
 """
 import importlib
+import math
 import pkgutil
 import re
 import warnings
@@ -18,6 +19,7 @@ import warnings
 import numba as nb
 import numpy as np
 import pytest
+from llvmlite import binding as llvm
 from numba.core.dispatcher import Dispatcher
 
 import mstsim.kernels
@@ -97,13 +99,31 @@ def test_the_scan_flags_fma_and_libm():
     assert problems("\tvmulsd\t%xmm1, %xmm0, %xmm0\n\tmovabsq\t$_ZN6mstsim7kernels7detmath3expE, %rax\n") == []
 
 
+def test_the_scan_catches_what_numba_emits_for_fastmath_and_math_exp():
+    def muladd(a, b, c):
+        return a * b + c
+
+    def libm_exp(x):
+        return math.exp(x)
+
+    sig = (nb.float64,) * 3
+    contracted = nb.njit(fastmath=True)(muladd)
+    contracted.compile(sig)
+    if "+fma" in llvm.get_host_cpu_features().flatten():  # LLVM contracts only where the CPU has FMA
+        assert any(p.startswith("FMA") for p in problems(contracted.inspect_asm(sig)))
+    calls = nb.njit(libm_exp)
+    calls.compile((nb.float64,))
+    assert "call to libm exp" in problems(calls.inspect_asm((nb.float64,)))
+
+
 @pytest.mark.parametrize("name", sorted(DISPATCHERS))
 def test_kernel_code_has_no_fma_and_no_libm(name):
     if name.startswith("mstsim.kernels.detmath."):
         compile_detmath()
     d = DISPATCHERS[name]
     if not d.signatures:
-        msg = f"{name}: not compiled in this process and has no explicit signature; not checked"
+        msg = (f"{name}: not compiled in this process and no explicit signature, so not checked on its own "
+               "(its code is part of every compiled caller's check)")
         warnings.warn(msg)
         pytest.skip(msg)
     bad = {str(sig): p for sig in d.signatures if (p := problems(assembly(d, sig)))}

@@ -48,9 +48,12 @@ store): :func:`softmax_row` ``(x, out, work)`` and :func:`layernorm_row`
 :func:`apply_elementwise` ``(code, a, b, c)`` runs any op of
 ``mstsim.ir.analog.ELEMENTWISE`` by ``OPCODES[name]``.
 
-All kernels are ``cache=True, nogil=True``; the small building blocks are
-``inline="always"``, so a loop that calls ``det_exp`` compiles to straight
-code. Numba's cache does not notice edits to a callee in another file: after
+The public functions are ``cache=True, nogil=True`` dispatchers; the
+building blocks behind each are ``inline="always"``, so each public function
+compiles to one straight body (``expo.exp64`` can be inlined into a hot loop
+directly, as :func:`softmax_row` does). Pass float64 scalars (or call the
+``*_f32`` wrappers): another argument type compiles another specialization.
+Numba's cache does not notice edits to a callee in another file: after
 changing these modules, delete their ``__pycache__/*.nbi|*.nbc``.
 """
 from ._bits import fp_environment_ok
