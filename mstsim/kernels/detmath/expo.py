@@ -41,14 +41,18 @@ INV_LN2_128 = float.fromhex("0x1.71547652b82fep+7")
 
 
 def exp_table() -> np.ndarray:
-    """``[2^(j/128) rounded, the rest rounded]`` for j = 0..127, from 50-digit ``decimal``."""
+    """``[2^(j/128) rounded, the rest rounded]`` for j = 0..127, from 60-digit ``decimal``."""
     table = np.empty((128, 2))
     with localcontext() as ctx:
-        ctx.prec = 50
+        ctx.prec = 60
+        root = Decimal(2)
+        for _ in range(7):
+            root = root.sqrt()  # 2^(1/128); 127 products then stay exact to ~1e-57
+        v = Decimal(1)
         for j in range(128):
-            v = Decimal(2) ** (Decimal(j) / 128)
             table[j, 0] = float(v)
             table[j, 1] = float(v - Decimal(table[j, 0]))
+            v *= root
     return table
 
 
