@@ -57,7 +57,9 @@ def cmd_sweep(args) -> int:
         print(f"\nmstsim sweep: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:  # before the first chunk was submitted: the file, if any, is resumable
-        print(f"\nmstsim sweep: interrupted; {args.out} can be resumed with --resume", file=sys.stderr)
+        import os
+        saved = f"{args.out} can be resumed with --resume" if os.path.exists(args.out) else "nothing was written"
+        print(f"\nmstsim sweep: interrupted; {saved}", file=sys.stderr)
         return 130
     print(summary(res))
     print(f"\n({time.perf_counter() - start:.1f} s; results in {args.out}; tables: mstsim report {args.out})")
