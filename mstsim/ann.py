@@ -11,6 +11,7 @@ import numpy as np
 
 from .ann_forwards import ANN_OPS, register_ann
 from .ir import Graph, Input
+from . import validate
 from .ir.errors import UnsupportedInput
 
 __all__ = ["run_ann", "check_batch", "ANN_OPS", "register_ann"]
@@ -48,6 +49,9 @@ def run_ann(graph: Graph, x: np.ndarray, *, dtype=np.float64, keep: bool = False
         depend on how samples are batched.
     """
     graph.check_complete()
+    seed = validate.seed(seed)
+    dtype = validate.float_dtype(dtype)
+    ids = validate.sample_ids(sample_ids, len(np.asarray(x)) if np.ndim(x) else 0)
     values: dict[str, np.ndarray] = {}
     for node in graph:
         if isinstance(node, Input):
@@ -56,7 +60,6 @@ def run_ann(graph: Graph, x: np.ndarray, *, dtype=np.float64, keep: bool = False
         fn = ANN_OPS.lookup(node)
         args = [values[s] for s in node.inputs]
         if getattr(fn, "needs_context", False):
-            ids = np.arange(len(x)) if sample_ids is None else np.asarray(sample_ids)
             values[node.name] = fn(node, graph, *args, seed=seed, sample_ids=ids)
         else:
             values[node.name] = fn(node, graph, *args)

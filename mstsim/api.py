@@ -53,10 +53,7 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
     if n == 0:
         raise UnsupportedInput("no samples to simulate")
     batch_size = n if batch_size is None else validate.integer("batch_size", batch_size, lo=1)
-    ids = np.arange(n, dtype=np.int64) if sample_ids is None else np.asarray(sample_ids).reshape(-1)
-    if ids.shape[0] != n or not np.issubdtype(ids.dtype, np.integer) or (ids.size and ids.min() < 0):
-        raise validate.ArgumentError(f"sample_ids must be {n} non-negative integers, one per input, "
-                                     f"got {ids.dtype} of length {ids.shape[0]}")
+    ids = validate.sample_ids(sample_ids, n)
     memory.check_fits(memory.estimate_simulation(graph, samples=n, batch=batch_size, T=T, dtype=dtype,
                                                  detail=detail), "this simulation",
                       hint="use a smaller batch_size or T")

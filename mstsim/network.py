@@ -6,13 +6,14 @@ imports them: :func:`from_onnx` finds the ONNX importer through the
 """
 from __future__ import annotations
 
+import os
 import warnings
 import weakref
 from importlib.metadata import entry_points
 
 import numpy as np
 
-from . import ann
+from . import ann, validate
 from .inspect_table import inspect_table
 from .ir import Graph
 from .ir.errors import GraphError, MstsimError
@@ -74,10 +75,10 @@ def rsm_settings(rsm) -> tuple[float, object] | None:
         unknown = set(rsm) - {"ratio", "sites"}
         if unknown or "ratio" not in rsm:
             raise GraphError(f"rsm must be a ratio or {{'ratio': p, 'sites': ...}}, got keys {sorted(rsm)}")
-        return float(rsm["ratio"]), rsm.get("sites", "attention")
+        return validate.ratio(rsm["ratio"], "rsm ratio"), rsm.get("sites", "attention")
     if isinstance(rsm, bool) or not isinstance(rsm, (int, float, np.floating, np.integer)):
         raise GraphError(f"rsm must be None, a ratio or {{'ratio': p, 'sites': ...}}, got {rsm!r}")
-    return float(rsm), "attention"
+    return validate.ratio(rsm, "rsm ratio"), "attention"
 
 
 class Network:
@@ -147,19 +148,24 @@ class Network:
         return self.graph if settings is None else configure_rsm(self.graph, *settings)
 
     def simulate(self, inputs, *, T: int, rsm=None, seed: int = 0, dtype=np.float32,
-                 batch_size: int | None = None, detail: bool = False, progress=None):
+                 batch_size: int | None = None, detail: bool = False, progress=None, **hooks):
         """Run as a spiking network for T steps (see :func:`mstsim.simulate`).
 
         ``rsm`` as in :meth:`configured`; ``seed`` fixes every mask together
-        with each sample's index. Warns (:class:`NotSpikeEquivalentWarning`)
-        once for every node that is not spike-equivalent.
+        with each sample's index. ``hooks`` are :func:`mstsim.simulate`'s
+        ``sample_ids``, ``on_step``, ``on_batch`` and ``between_batches``.
+        Warns (:class:`NotSpikeEquivalentWarning`) once for every node that is
+        not spike-equivalent.
         """
         from .api import simulate  # here, not at the top: api imports this module for the warning
 
+        unknown = set(hooks) - {"sample_ids", "on_step", "on_batch", "between_batches"}
+        if unknown:
+            raise validate.ArgumentError(f"Network.simulate got unknown keyword(s) {sorted(unknown)}")
         graph = self.configured(rsm)
         warn_not_spike_equivalent(graph, self.provenance)
         return simulate(graph, inputs, T=T, seed=seed, dtype=dtype, batch_size=batch_size,
-                        detail=detail, progress=progress)
+                        detail=detail, progress=progress, **hooks)
 
     def run_ann(self, x, *, rsm=None, seed: int = 0, dtype=np.float64, keep: bool = False, sample_ids=None,
                 mask_ratio=None):
@@ -211,4 +217,11 @@ def from_onnx(path_or_model, *, input_shape=None, require_qcfs: bool = True) -> 
     -------
     Network
     """
+    if not isinstance(path_or_model, (str, os.PathLike)) and type(path_or_model).__name__ != "ModelProto":
+        raise validate.ArgumentError(f"from_onnx takes a file path or an onnx.ModelProto, got "
+                                     f"{type(path_or_model).__name__}")
+    if input_shape is not None:
+        if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__"):
+            raise validate.ArgumentError(f"input_shape must be a sequence of positive ints, got {input_shape!r}")
+        input_shape = tuple(validate.integer("input_shape entry", d, lo=1) for d in input_shape)
     return importer("onnx")(path_or_model, input_shape=input_shape, require_qcfs=require_qcfs)

@@ -96,8 +96,13 @@ def select_sites(graph: Graph, sites, *, allow_empty: bool = False) -> tuple[lis
             raise GraphError(f"mask sites {sites!r} match no IF node and no Mask node")
         return list(dict.fromkeys(ifs)), masks
     else:
+        if isinstance(sites, bytes) or not hasattr(sites, "__iter__"):
+            raise GraphError(f"mask sites must be a preset ('attention', 'mlp', 'all', 'exported'), an fnmatch "
+                             f"pattern or a list of IF names, got {sites!r}")
         ifs = list(sites)
         for name in ifs:
+            if not isinstance(name, str):
+                raise GraphError(f"mask site {name!r} is not an IF node name")
             if name not in graph or not isinstance(graph[name], IF):
                 raise GraphError(f"mask site {name!r} is not an IF node of the graph")
     if not ifs and not allow_empty:

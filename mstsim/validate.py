@@ -147,3 +147,14 @@ def weight_warnings(graph) -> list[str]:
                              f"{np.abs(w).max():.3g} in magnitude (beyond {WEIGHT_WARN:g}); the model file "
                              f"may be damaged")
     return lines
+
+
+def sample_ids(value, n: int, name: str = "sample_ids") -> np.ndarray:
+    """Global sample indices: ``n`` non-negative integers (default ``0..n-1``)."""
+    if value is None:
+        return np.arange(n, dtype=np.int64)
+    ids = np.asarray(value).reshape(-1)
+    if ids.shape[0] != n or not np.issubdtype(ids.dtype, np.integer) or (ids.size and ids.min() < 0):
+        raise ArgumentError(f"{name} must be {n} non-negative integers, one per input, "
+                            f"got {ids.dtype} of length {ids.shape[0]}")
+    return ids.astype(np.int64)

@@ -69,6 +69,13 @@ def _evaluate(node: onnx.NodeProto, args: list, opsets: dict[str, int], source: 
                              f"inputs: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
+def _initializer(tensor, source: str) -> np.ndarray:
+    try:
+        return numpy_helper.to_array(tensor)
+    except (ValueError, TypeError) as exc:  # dims that do not match the data, an unknown data type
+        raise MalformedModel(f"{source}: initializer {tensor.name!r} cannot be read: {exc}") from None
+
+
 def fold_constants(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
     """Return the model without its constant subgraphs, and the constants by tensor name.
 
@@ -76,7 +83,7 @@ def fold_constants(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto
     remaining nodes read.
     """
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
-    consts = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    consts = {t.name: _initializer(t, source) for t in model.graph.initializer}
     shapes = static_shapes(model)
     kept = []
     for node in model.graph.node:

@@ -29,11 +29,7 @@ class Hang(Exception):
 #: bugs found by these tests in code this suite's owner may not change, reported to its owner:
 #: (exception type, text in the message, where and who). A matching case is accepted and
 #: listed in KNOWN_SEEN instead of failing; every other exception fails the test.
-KNOWN = [
-    ("ValueError", "cannot reshape array of size",
-     "importers/onnx/fold.py fold_constants: numpy_helper.to_array on an initializer whose dims do not "
-     "match its data (IMPORTER)"),
-]
+KNOWN: list[tuple[str, str, str]] = []  # (exception type, message part, where): none left
 KNOWN_SEEN: list[str] = []
 
 

@@ -29,9 +29,11 @@ def test_model_card_figures_are_measured(name):
     x, labels = load_samples("digits", pre, net.input_shape, limit=None, steps=1)
     for run in card["evaluation"]["runs"].values():
         rsm = run["rsm"]
-        ann = net.run_ann(x, dtype=np.float32, seed=0, mask_ratio=rsm["ratio"]) if rsm["sites"] == "exported" \
-            else mstsim.run_ann(net.configured(rsm), x, dtype=np.float32, seed=0)
-        assert np.mean(ann.argmax(1) == labels) == pytest.approx(run["ann_accuracy"], abs=1e-12)
+        ann = net.run_ann(x, dtype=np.float32, seed=0, rsm=rsm)
+        # ANN mode runs on NumPy/BLAS, whose rounding depends on the CPU: a prediction whose two best
+        # logits are within rounding may flip on another machine, so one sample of slack (the SNN
+        # figures below are exact: the plan's arithmetic is the same everywhere)
+        assert abs(np.mean(ann.argmax(1) == labels) - run["ann_accuracy"]) <= 1 / len(labels) + 1e-12
 
 
 def test_mst_card_snn_accuracy_at_the_bundled_T():
