@@ -6,8 +6,9 @@ either would make results depend on the machine. Each dispatcher found in
 ``mstsim.kernels`` and its submodules is checked for every signature it has
 been compiled for in this process (the engine tests, which run earlier in the
 suite, compile the engine's kernels); detmath's public functions are compiled
-here explicitly. ``inline="always"`` functions have no code of their own (they
-are checked inside each caller). Code loaded from Numba's cache cannot be inspected, so such
+here explicitly. ``inline="always"`` helpers have no code of their own (they
+are checked inside each caller); a public inline function (``det_exp``) is
+checked as compiled for its call from Python. Code loaded from Numba's cache cannot be inspected, so such
 overloads are recompiled without the cache for the check.
 """
 import importlib
@@ -44,7 +45,7 @@ def kernel_dispatchers() -> dict[str, Dispatcher]:
     for mod in kernel_modules():
         for name, obj in vars(mod).items():
             if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__ \
-                    and obj.targetoptions.get("inline") != "always":
+                    and (obj.targetoptions.get("inline") != "always" or name in dm.__all__):
                 found[f"{mod.__name__}.{name}"] = obj
     return found
 

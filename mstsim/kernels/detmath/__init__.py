@@ -50,11 +50,12 @@ store): :func:`softmax_row` ``(x, out, work)`` and :func:`layernorm_row`
 
 The public functions are ``cache=True, nogil=True`` dispatchers; the
 building blocks behind each are ``inline="always"``, so each public function
-compiles to one straight body (``expo.exp64`` can be inlined into a hot loop
-directly, as :func:`softmax_row` does). Pass float64 scalars (or call the
+compiles to one straight body, and ``det_exp`` itself is ``inline="always"``
+so that a softmax loop calling it has no call per element. Pass float64 scalars (or call the
 ``*_f32`` wrappers): another argument type compiles another specialization.
-Numba's cache does not notice edits to a callee in another file: after
-changing these modules, delete their ``__pycache__/*.nbi|*.nbc``.
+Numba's cache does not notice edits to a callee in another file;
+``mstsim.kernels.cache_guard`` clears the kernels' cache when any of their
+sources (these included) changed.
 """
 from ._bits import fp_environment_ok
 from .elementwise import OP_NAMES, OPCODES, apply_elementwise

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ._bits import jit, rint
+from ._bits import inline, jit, rint
 from .erf import erf64
 from .expo import exp64, expm1_64, log64
 from .special import ceil64, floor64, maximum64, minimum64, pow64, tanh64, trunc64
@@ -24,7 +24,7 @@ GELU_TANH_K = math.sqrt(2.0 / math.pi)  # as np.sqrt(2 / np.pi): one rounding of
 GELU_TANH_C = 0.044715
 
 
-@jit
+@inline  # the hot one (softmax): inlined into the caller's loop, which saves the call
 def det_exp(x):
     """``e**x``; overflow -> inf, underflow -> correctly rounded subnormal or +0, nan -> nan.
 
