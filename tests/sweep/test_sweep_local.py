@@ -211,3 +211,14 @@ def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, capsys, a
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_core_and_local_sweeps_never_import_dask():
+    import subprocess
+    import sys
+    code = ("import sys, mstsim, mstsim.sweep_plan, mstsim.sweep_exec, mstsim.sweep_report, mstsim.cli; "
+            "mstsim.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('distributed', 'dask')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
