@@ -10,7 +10,8 @@ has simulated all its samples; *exit* = the whole command, report printed; the f
 ("importing ...") marks the interpreter, ``import mstsim`` and argument checks.
 *Cold*: ``NUMBA_CACHE_DIR`` is a fresh empty directory, so every kernel is
 compiled; *warm*: the same directory again, filled by the cold run. Peak RSS is
-the child's ``ru_maxrss`` (``os.wait4``). A warm run at ``--T 64`` shows whether
+the child's ``ru_maxrss`` and CPU time its ``ru_utime + ru_stime`` (``os.wait4``): on a shared
+machine the CPU time of the whole command is the figure the other jobs inflate least. A warm run at ``--T 64`` shows whether
 memory grows with T; ``--full`` adds the whole default run (all test samples,
 the bundled T). Writes ``benchmarks/results_startup.md``.
 """
@@ -51,7 +52,8 @@ def launch(args, cache_dir) -> dict:
             out.seek(0)
             tail = "".join(err)[-2000:] + out.read()[-2000:]
             raise SystemExit(f"mstsim {' '.join(args)} failed ({p.returncode}):\n{tail}")
-    return dict(opened=opened, first=first, exit=total, rss_mib=usage.ru_maxrss / 1024, load=os.getloadavg()[0])
+    return dict(opened=opened, first=first, exit=total, cpu=usage.ru_utime + usage.ru_stime,
+                rss_mib=usage.ru_maxrss / 1024, load=os.getloadavg()[0])
 
 
 def import_time(cache_dir) -> float:
@@ -82,11 +84,11 @@ def main(argv=None) -> int:
     warm = [r[2] for r in rows if r[0].startswith("warm #")]
     lines = [f"1-min load average at the start {load0:.2f}; `python -c 'import mstsim'` (warm) {t_import:.2f} s.", "",
              "| case | command (`mstsim ...`) | to first stderr line s | to first result s | to exit s "
-             "| peak RSS MiB | load avg after |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| CPU s (user + sys) | peak RSS MiB | load avg after |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name, cmd, r in rows:
         first = "-" if r["first"] is None else f"{r['first']:.2f}"
-        lines.append(f"| {name} | `{cmd}` | {r['opened']:.2f} | {first} | {r['exit']:.2f} | {r['rss_mib']:.0f} "
+        lines.append(f"| {name} | `{cmd}` | {r['opened']:.2f} | {first} | {r['exit']:.2f} | {r['cpu']:.2f} | {r['rss_mib']:.0f} "
                      f"| {r['load']:.2f} |")
     best = min(w["first"] for w in warm)
     cold = rows[0][2]["first"]

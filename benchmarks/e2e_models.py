@@ -107,9 +107,10 @@ def mst_swin_t():
 
 
 def cases(quick: bool) -> list[Case]:
-    """The benchmark cases (``quick``: batches 1 and 2 and T = 4, or 2 for the Swin-T size, for a smoke run)."""
+    """The benchmark cases: T = 64 at batch 1, 16, 64 for the small networks, T = 32 at batch 1, 16, 32 for
+    the CIFAR CNNs, T = 8 at batch 1 for the Swin-T size (``quick``: batches 1 and 2, T = 4 or 2)."""
     small, cnn, swin = ((1, 2), (1, 2), (1,)) if quick else ((1, 16, 64), (1, 16, 32), (1,))
-    T, T_swin = (4, 2) if quick else (64, 8)
+    T, T_cnn, T_swin = (4, 4, 2) if quick else (64, 32, 8)
     models = ROOT / "models"
     out = [Case("MST ref. shape (32, p4, e48, 2/2, w4, L16)", mst_reference, (3, 32, 32), 808, small, T),
            Case("mst_digits (bundled)", lambda: build_mst(0.0), (1, 16, 16), 11, small, T,
@@ -118,8 +119,8 @@ def cases(quick: bool) -> list[Case]:
                 onnx=str(models / "mst_digits_rsm75.onnx"), ratio=0.75),
            Case("cnn_digits (bundled, RSM 0.5 all)", lambda: DigitsVGG(0.5, widths=(64, 128)), (1, 16, 16), 33,
                 small, T, onnx=str(models / "cnn_digits.onnx"), ratio=0.5),
-           Case("VGG16 CIFAR (QCFS, L16)", VGG16, (3, 32, 32), 909, cnn, T, heavy=True),
-           Case("ResNet-18 CIFAR (QCFS, L16)", ResNet18, (3, 32, 32), 910, cnn, T, heavy=True),
+           Case("VGG16 CIFAR (QCFS, L16)", VGG16, (3, 32, 32), 909, cnn, T_cnn, heavy=True),
+           Case("ResNet-18 CIFAR (QCFS, L16)", ResNet18, (3, 32, 32), 910, cnn, T_cnn, heavy=True),
            Case("MST Swin-T size (224, e96, 2/2/6/2, w7, L16)", mst_swin_t, (3, 224, 224), 911, swin, T_swin,
                 calib=4, heavy=True)]
     return out

@@ -22,6 +22,9 @@ from train.qcfs import set_masking
 from train.snn import reset, to_snn
 
 
+PAUSE = 0.05  # seconds between timed runs
+
+
 class DenseSNN:
     """``model`` with QCFS -> IF in float32, masks (``MaskSpike``) active at ``ratio``."""
 
@@ -56,12 +59,16 @@ class MstsimRun:
 
 @dataclass
 class Timing:
-    """Wall times of interleaved repetitions (seconds) and the load average around them."""
+    """Wall and CPU times (seconds, all threads of the process) of interleaved repetitions,
+    and the load average around them. CPU time is what a shared machine cannot inflate
+    much: a process waiting for its turn on a core accrues wall time but no CPU time."""
 
     batch: int
     T: int
     dense: list = field(default_factory=list)
     mstsim: list = field(default_factory=list)
+    dense_cpu: list = field(default_factory=list)
+    mstsim_cpu: list = field(default_factory=list)
     load: tuple = ()
     acs: int = 0
     agree: float | None = None
@@ -69,19 +76,21 @@ class Timing:
     def per_sample_step_ms(self, times) -> float:
         return 1e3 * statistics.median(times) / (self.batch * self.T)
 
-    def ratios(self) -> list[float]:
-        """Dense time / mstsim time of each interleaved pair."""
+    def ratios(self, cpu: bool = False) -> list[float]:
+        """Dense time / mstsim time of each interleaved pair (wall, or CPU time)."""
+        if cpu:
+            return [d / m for d, m in zip(self.dense_cpu, self.mstsim_cpu)]
         return [d / m for d, m in zip(self.dense, self.mstsim)]
 
-    def ac_rate(self) -> float:
-        """Ledger ACs of one run / its median wall time."""
-        return self.acs / statistics.median(self.mstsim)
+    def ac_rate(self, cpu: bool = False) -> float:
+        """Ledger ACs of one run / its median wall (or CPU) time."""
+        return self.acs / statistics.median(self.mstsim_cpu if cpu else self.mstsim)
 
 
 def _timed(fn, *args):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn(*args)
-    return time.perf_counter() - t0, out
+    return time.perf_counter() - t0, time.process_time() - c0, out
 
 
 def interleaved(dense: DenseSNN, sim: MstsimRun, x: np.ndarray, T: int, reps: int, same_weights: bool) -> Timing:
@@ -92,10 +101,14 @@ def interleaved(dense: DenseSNN, sim: MstsimRun, x: np.ndarray, T: int, reps: in
     sim.run(x, min(T, 2))
     load0 = os.getloadavg()[0]
     for r in range(reps):
-        order = ((dense, timing.dense), (sim, timing.mstsim))
-        for runner, times in (order if r % 2 == 0 else order[::-1]):
-            t, logits = _timed(runner.run, x, T)
+        order = ((dense, timing.dense, timing.dense_cpu), (sim, timing.mstsim, timing.mstsim_cpu))
+        for runner, times, cpu_times in (order if r % 2 == 0 else order[::-1]):
+            # torch's idle OpenMP workers spin for a moment after its run; their CPU time would be
+            # counted in the process time of whatever runs next, so let them park first
+            time.sleep(PAUSE)
+            t, cpu, logits = _timed(runner.run, x, T)
             times.append(t)
+            cpu_times.append(cpu)
             if runner is dense:
                 dense_logits = logits
             else:
