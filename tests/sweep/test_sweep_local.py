@@ -73,9 +73,11 @@ def test_two_worker_processes_give_the_same_bits_even_when_one_is_killed(referen
 
     thread = threading.Thread(target=run)
     thread.start()
-    wait_for(lambda: done_chunks(out) >= 1)
+    # kill a worker of the first pool while every chunk is still owed: its workers compute faster
+    # than the owner commits, so waiting for a committed chunk could find all of them computed
+    wait_for(lambda: len(multiprocessing.active_children()) == 2)
     workers = multiprocessing.active_children()  # the pool's processes (spawned by multiprocessing)
-    assert len(workers) == 2
+    assert len(workers) == 2 and done_chunks(out) == 0
     first_pool = {str(w.pid) for w in workers}
     workers[0].kill()
     thread.join(300)
