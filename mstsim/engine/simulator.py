@@ -10,12 +10,30 @@ from ..ann import check_batch
 from ..ir import EVENT, IF, Graph
 from ..ir.errors import UnsupportedInput
 from ..kernels import plan_layout as L
+from ..kernels.detmath import fp_environment_ok
 from ..kernels.plan_runner import run_sample
 from ..ledger import COLUMNS, Ledger
 from ..masking import _check_seed
 from .events import Events
 from .plan import Plan, build_plan
 from .threads import run_parallel, thread_count
+
+
+_FP_OK: list[bool] = []
+
+
+def check_fp_environment() -> None:
+    """Refuse to run when the FPU does not round to nearest or flushes subnormals (once per process).
+
+    A library built with ``-ffast-math`` loaded into the process can switch on
+    flush-to-zero; results would then differ from every other machine's.
+    """
+    if not _FP_OK:
+        _FP_OK.append(bool(fp_environment_ok(1.0)))
+    if not _FP_OK[0]:
+        raise UnsupportedInput("the CPU's floating-point mode was changed in this process (not round-to-nearest, "
+                               "or subnormals flushed to zero, e.g. by a library built with -ffast-math): "
+                               "results would not be reproducible; run mstsim in a fresh process")
 
 
 @dataclass
@@ -139,6 +157,7 @@ class Simulator:
             node's output tensor (``Events`` or a dense ``(B, n)`` array); the
             plan then runs one step per call.
         """
+        check_fp_environment()
         if isinstance(T, bool) or int(T) != T or int(T) < 1:
             raise UnsupportedInput(f"T must be >= 1 (an integer), got {T!r}")
         T = int(T)

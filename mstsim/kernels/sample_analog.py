@@ -65,7 +65,8 @@ def layer_norm(x, x_off, outer, inner, eps, w, w_off, has_w, bias, b_off, has_b,
 def gelu(x, x_off, size, tanh_form, out, o_off):
     """Gelu, erf form or tanh form, in the order of :func:`.detmath.det_gelu` / ``det_gelu_tanh``."""
     for i in range(size):
-        out[o_off + i] = det_gelu_tanh(x[x_off + i]) if tanh_form else det_gelu(x[x_off + i])
+        v = np.float64(x[x_off + i])
+        out[o_off + i] = det_gelu_tanh(v) if tanh_form else det_gelu(v)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -97,5 +98,5 @@ def max_pool(x, x_off, geo, g_off, out, o_off):
                         xx = ox * sw - pl + kx * dw
                         if xx < 0 or xx >= wd:
                             continue
-                        m = det_maximum(m, x[x_off + (ch * h + y) * wd + xx])
+                        m = det_maximum(m, np.float64(x[x_off + (ch * h + y) * wd + xx]))
                 out[o_off + (ch * ho + oy) * wo + ox] = m
