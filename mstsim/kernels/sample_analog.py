@@ -40,13 +40,19 @@ def softmax(x, x_off, outer, n, inner, out, o_off):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def layer_norm(x, x_off, outer, inner, eps, w, w_off, has_w, bias, b_off, has_b, out, o_off):
-    """``(x - mu) / sqrt(var + eps) * w + b`` over the trailing ``inner`` elements, sums in order."""
+    """``(x - mu) / sqrt(var + eps) * w + b`` over the trailing ``inner`` elements, sums in order.
+
+    ``mu = x_0 + sum(x - x_0) / n``, ``var = sum((x - mu)^2) / n``, all in float64.
+    """
     for o in range(outer):
         base = o * inner
+        # the mean as x0 + mean(x - x0): a row of equal values gets mu = x0 exactly (hence output b),
+        # where sum / n could miss x0 by an ulp that the division by sqrt(eps) then magnifies
+        x0 = np.float64(x[x_off + base])
         s = 0.0
         for i in range(inner):
-            s += np.float64(x[x_off + base + i])
-        mu = s / inner
+            s += np.float64(x[x_off + base + i]) - x0
+        mu = x0 + s / inner
         s2 = 0.0
         for i in range(inner):
             d = np.float64(x[x_off + base + i]) - mu
