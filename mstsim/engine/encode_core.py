@@ -131,6 +131,12 @@ def _remap(b, node):
     local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
     r[L.P0 + 3], r[L.P0 + 4] = b.ints(which), b.ints(local)
     r[L.P0 + 5] = int(len(node.inputs) == 1 and bool(np.all(node.src >= 0)))
+    start = int(node.src[0]) if node.src.size else 0
+    if r[L.P0 + 5] and np.array_equal(node.src, start + np.arange(node.src.size)):
+        # a contiguous window of one dense input (reshape, a slice along the first axis): the
+        # output is that window itself, nothing moves
+        r[L.OFF] = b.code[b.index[node.inputs[0]], L.OFF] + start
+        r[L.P0 + 5] = 2
 
 
 @encodes(Output)

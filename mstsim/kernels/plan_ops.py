@@ -124,17 +124,17 @@ def neuron(code, ints, flts, wf, wi, st, i, row):
         for e in range(n):
             st[v + idx[e]] += val[e]
         c = integrate_fire(st, v, size, theta, out_idx, out_val)
-    else:  # integrate and fire in one pass over the membranes
+    else:  # integrate and fire in one branch-free pass over the membranes
         x = code[j, OFF]
         c = 0
         for e in range(size):
             u = st[v + e] + wf[x + e]
-            if u >= theta:
-                u -= theta
-                out_idx[c] = e
-                out_val[c] = theta
-                c += 1
-            st[v + e] = u
+            fired = u >= theta
+            st[v + e] = u - theta if fired else u
+            out_idx[c] = e  # kept only when it fired: c moves on
+            c += fired
+        for e in range(c):
+            out_val[e] = theta
     wi[i] = c
     row[EV_OUT] += c
 
@@ -186,7 +186,8 @@ def remap(code, ints, wf, wi, i, row):
 
     Fields: P0 inverse-map pointers, P1 inverse-map targets, P2 input offsets
     in the concatenation, P3 / P4 per-output input number and local index, P5 1
-    when there is one input and no zero fill.
+    when there is one input and no zero fill, 2 when the output is a contiguous
+    window of it (aliased at build: nothing to do).
     """
     count_events_in(code, ints, wi, i, row)
     if code[i, KIND] == 1:
@@ -205,6 +206,8 @@ def remap(code, ints, wf, wi, i, row):
     which = code[i, P0 + 3]
     local = code[i, P0 + 4]
     at = code[i, DENSE_AT]
+    if code[i, P0 + 5] == 2:  # a window of the input, which the output aliases
+        return
     if code[i, P0 + 5] == 1:  # one input, every output reads it: a plain gather
         x = ints[at]
         for e in range(code[i, SIZE]):
