@@ -99,7 +99,7 @@ def tables(rows, sticks) -> str:
                    f"{r['mstsim_cpu_ms']:.3f} | {r['ratio_cpu']:.2f}x | {r['load'][0]:.2f} -> {r['load'][1]:.2f} | "
                    f"{r['fire'][0]:.0%}-{r['fire'][1]:.0%} | {agree} |")
     top = max(peak)
-    out += ["", "Whole-run AC rate = ledger ACs of one run / its median wall (or CPU) time. Peak = `scatter_affine` "
+    out += ["", "Whole-run AC rate = ledger ACs of one run / its median wall (or CPU) time. Peak = `scatter_linear` (batched) "
             "with cache-resident weights on as many threads as the run uses (min(threads, batch)), best of the "
             f"calls in this run: {peaks(peak)} GAC/s wall, {peaks(peak_cpu)} per CPU second. DRAM bound = copy "
             f"bandwidth / 4 bytes = {dram / 1e9:.2f} GAC/s (one core).", "",

@@ -24,7 +24,7 @@ import numpy as np
 
 from mstsim import dense
 from mstsim.ir import Conv2d
-from mstsim.kernels import fire, scatter_affine, scatter_conv2d
+from batched_kernels import conv, conv_geometry, fire, linear
 
 SEED = 20240601
 DENSITIES = (0.005, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30)
@@ -70,7 +70,7 @@ def bandwidth(mbytes, repeats):
 
 
 def events(rng, batch, n_in, k):
-    """CSR events: k distinct inputs per sample, ascending (as ``fire`` emits them)."""
+    """CSR events: k distinct inputs per sample, ascending (as an IF emits them)."""
     ptr = np.arange(batch + 1, dtype=np.int64) * k
     idx = np.concatenate([np.sort(rng.choice(n_in, size=k, replace=False)) for _ in range(batch)]).astype(np.int64)
     return ptr, idx, np.ones(batch * k, dtype=np.float32)
@@ -98,9 +98,10 @@ def bench_linear(rng, repeats, flush):
         ptr, idx, val = events(rng, BATCH, N, k)
         x = to_dense(ptr, idx, val, N)
         out[:] = 0
-        scatter_affine(ptr, idx, val, w_t, N, out)
-        assert np.array_equal(out, x @ w.T), f"scatter_affine != dense at density {d}"
-        run = lambda: scatter_affine(ptr, idx, val, w_t, N, out)  # noqa: E731
+        w_flat = w_t.reshape(-1)
+        linear(ptr, idx, val, w_flat, N, N, out)
+        assert np.array_equal(out, x @ w.T), f"scatter_linear != dense at density {d}"
+        run = lambda: linear(ptr, idx, val, w_flat, N, N, out)  # noqa: E731
         t_warm = best_time(run, repeats, setup=lambda: out.fill(0))
         t_cold = best_time(run, max(3, repeats // 2), setup=lambda: (out.fill(0), flush()))
         t_dense = best_time(lambda: x @ w.T, repeats)
@@ -118,11 +119,12 @@ def bench_conv(rng, repeats, density=0.05):
     k = round(density * n_in)
     ptr, idx, val = events(rng, b, n_in, k)
     x = to_dense(ptr, idx, val, n_in).reshape(b, cin, h, wd)
-    out = np.zeros((b, h, wd, cout), dtype=np.float32)
-    run = lambda: scatter_conv2d(ptr, idx, val, w_t, h, wd, h, wd, 1, 1, 1, 1, 1, 1, cin, out)  # noqa: E731
+    out = np.zeros((b, h * wd * cout), dtype=np.float32)
+    w_flat, geo = w_t.reshape(-1), conv_geometry(h, wd, cin, cout, 3, 1)
+    run = lambda: conv(ptr, idx, val, w_flat, geo, out)  # noqa: E731
     run()
     ref = dense.conv2d(node, x)
-    assert np.array_equal(out.transpose(0, 3, 1, 2), ref), "scatter_conv2d != dense conv2d"
+    assert np.array_equal(out.reshape(b, h, wd, cout).transpose(0, 3, 1, 2), ref), "scatter_conv != dense conv2d"
     # ACs: each event reaches (#valid ky) * (#valid kx) * C_out outputs (padding 1, 3x3, stride 1)
     r = idx % (h * wd)
     y, xx = r // wd, r % wd
@@ -137,7 +139,8 @@ def bench_conv(rng, repeats, density=0.05):
 def bench_fire(rng, repeats, n=65536, rate=0.05):
     v0 = rng.uniform(0.0, 1.0 / (1.0 - rate), size=(BATCH, n)).astype(np.float32)  # ~rate of v >= 1
     v = v0.copy()
-    t = best_time(lambda: fire(v, np.float32(1.0)), repeats, setup=lambda: np.copyto(v, v0))
+    out_idx, out_val = np.zeros(n, np.int64), np.zeros(n, np.float32)
+    t = best_time(lambda: fire(v, np.float32(1.0), out_idx, out_val), repeats, setup=lambda: np.copyto(v, v0))
     return dict(neurons=BATCH * n, t=t, spikes=int((v0 >= 1.0).sum()))
 
 
@@ -159,7 +162,7 @@ def report(quick):
          f"Read-only (`a.max()`, same array): {bw_read / g:.1f} GB/s.",
          f"Bandwidth-bound AC rate = copy read bandwidth / 4 bytes per weight = **{ac_bound / g:.2f} GAC/s** "
          f"(read-only figure / 4: {bw_read / 4 / g:.2f} GAC/s).", "",
-         f"Linear `scatter_affine`, {N}x{N} float32 (weights {N * N * 4 >> 20} MiB), batch {BATCH}, "
+         f"Linear `scatter_linear`, {N}x{N} float32 (weights {N * N * 4 >> 20} MiB), batch {BATCH}, "
          f"ACs = events x {N}. *warm*: weights stay in cache between calls; *cold*: a "
          f"{2 * nbytes >> 20} MiB copy (the bandwidth test) evicts them before each call. Dense = `x @ W.T` for the same batch "
          f"({BATCH * N * N / 1e6:.0f} M MACs); equivalent MAC/s = dense MACs / scatter time (warm).", "",
@@ -171,13 +174,13 @@ def report(quick):
                  f"{tc * 1e3:.3f} | {acs / tc / g:.2f} | {100 * acs / tc / ac_bound:.0f}% | {td * 1e3:.3f} | "
                  f"{BATCH * N * N / td / g:.1f} | {td / tw:.1f}x | {BATCH * N * N / tw / g:.1f} |")
     c = conv
-    L += ["", f"Conv `scatter_conv2d` 64->64 ch, 3x3, pad 1, 32x32 map, float32, batch {c['b']}, "
+    L += ["", f"Conv `scatter_conv` 64->64 ch, 3x3, pad 1, 32x32 map, float32, batch {c['b']}, "
           f"{c['density']:.0%} input events ({c['events']} events, {c['acs'] / 1e6:.1f} M ACs) vs "
           f"`mstsim.dense.conv2d` ({c['macs'] / 1e6:.0f} M MACs):", "",
           "| scatter ms | GAC/s | dense ms | dense GMAC/s | dense/scatter time |", "|---:|---:|---:|---:|---:|",
           f"| {c['t'] * 1e3:.3f} | {c['acs'] / c['t'] / g:.2f} | {c['t_dense'] * 1e3:.3f} | "
           f"{c['macs'] / c['t_dense'] / g:.1f} | {c['t_dense'] / c['t']:.1f}x |", "",
-          f"IF `fire`, batch {BATCH} x {fi['neurons'] // BATCH} neurons, "
+          f"IF `integrate_fire`, batch {BATCH} x {fi['neurons'] // BATCH} neurons, "
           f"{fi['spikes'] / fi['neurons']:.1%} spiking: {fi['t'] * 1e3:.3f} ms = "
           f"**{fi['neurons'] / fi['t'] / g:.2f} G neurons/s**.", "",
           "Correctness: scatter results equal the dense results bit for bit (dyadic weights) - checked."]

@@ -18,7 +18,7 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # bef
 import numpy as np
 
 from bench_scatter import SEED, bandwidth, dyadic, events
-from mstsim.kernels import scatter_affine
+from batched_kernels import linear
 
 N_IN, N_OUT, BATCH, DENSITY, CALLS = 256, 512, 16, 0.10, 200
 
@@ -27,17 +27,17 @@ def _work(rng):
     w_t = dyadic(rng, (N_IN, N_OUT))
     ptr, idx, val = events(rng, BATCH, N_IN, round(DENSITY * N_IN))
     out = np.zeros((BATCH, N_OUT), dtype=np.float32)
-    return (ptr, idx, val, w_t, N_IN, out), int(idx.shape[0]) * N_OUT
+    return (ptr, idx, val, w_t.reshape(-1), N_IN, N_OUT, out), int(idx.shape[0]) * N_OUT
 
 
 def scatter_peak(threads: int, repeats: int) -> tuple[float, float]:
-    """(ACs per wall second, ACs per CPU second) of ``threads`` threads each calling ``scatter_affine``
+    """(ACs per wall second, ACs per CPU second) of ``threads`` threads each calling the plan's ``scatter_linear`` (batched)
     CALLS times, best of ``repeats``. The kernel releases the GIL (``nogil=True``), so the threads run
     in parallel; CPU time is the process's, all threads."""
     rng = np.random.default_rng(SEED)
     jobs = [_work(rng) for _ in range(threads)]
     for args, _ in jobs:  # compile and bring each weight into cache
-        scatter_affine(*args)
+        linear(*args)
     acs = sum(a for _, a in jobs) * CALLS
     best, best_cpu = float("inf"), float("inf")
     for _ in range(repeats):
@@ -46,7 +46,7 @@ def scatter_peak(threads: int, repeats: int) -> tuple[float, float]:
         def loop(args):
             start.wait()
             for _ in range(CALLS):
-                scatter_affine(*args)
+                linear(*args)
 
         pool = [threading.Thread(target=loop, args=(args,)) for args, _ in jobs]
         for t in pool:

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import integrate_events
 
 
 @dataclass
@@ -35,7 +34,8 @@ class Events:
     def to_dense(self, n: int, dtype) -> np.ndarray:
         """Sum of the events as a dense ``(B, n)`` array."""
         out = np.zeros((self.batch, n), dtype=dtype)
-        integrate_events(self.ptr, self.idx, self.val.astype(dtype, copy=False), out)
+        rows = np.repeat(np.arange(self.batch), np.diff(self.ptr))
+        np.add.at(out, (rows, self.idx), self.val.astype(dtype, copy=False))  # in event order
         return out
 
     @classmethod

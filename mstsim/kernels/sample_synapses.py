@@ -25,15 +25,6 @@ def compact(x, n, idx, val):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def densify(idx, val, n, out, size):
-    """``out[:size]`` = the sum of the events at each element (events in order)."""
-    for i in range(size):
-        out[i] = 0
-    for e in range(n):
-        out[idx[e]] += val[e]
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
 def fanout_sum(idx, n, table, off):
     """Sum of ``table[off + idx[e]]`` over the events: the ACs they cost (int64)."""
     total = 0
@@ -191,14 +182,3 @@ def remap_events(idx, val, n, offset, inv_ptr, inv_tgt, p_off, t_off, out_idx, o
             out_val[k] = val[e]
             k += 1
     return k
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def gather_dense(buf, in_offs, which, local, m_off, size, out, o_off):
-    """``out[j] = input_{which[j]}[local[j]]``, or 0 where ``which[j] < 0``.
-
-    ``in_offs[k]`` is where dense input k starts in ``buf``.
-    """
-    for j in range(size):
-        k = which[m_off + j]
-        out[o_off + j] = buf[in_offs[k] + local[m_off + j]] if k >= 0 else 0
