@@ -15,7 +15,8 @@ from .network import warn_not_spike_equivalent
 def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dtype=np.float32,
              seed: int = 0, detail: bool = False, progress=None, sample_ids=None,
              on_step: Callable | None = None, on_batch: Callable | None = None,
-             between_batches: Callable[[], None] | None = None) -> SimResult:
+             between_batches: Callable[[], None] | None = None, pool_rule: str = "events",
+             count_padding: bool = False) -> SimResult:
     """Run ``graph`` as an SNN on ``inputs`` for T steps, in batches.
 
     Every keyword is checked, and the memory the run needs is estimated
@@ -39,6 +40,9 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
         SimResult and the ledger merged over all batches so far (checkpoints)
     between_batches : optional callable run before each batch; it may raise to stop the run
         between engine calls (``mstsim run`` stops there on Ctrl-C)
+    pool_rule : "events" (default), "through" or "dense": how pools of events are counted
+        (docs/accounting.md); results never depend on it, only the counts do
+    count_padding : count padding taps in ``ann_macs`` and dense MACs (default False)
 
     Returns
     -------
@@ -57,7 +61,7 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
     memory.check_fits(memory.estimate_simulation(graph, samples=n, batch=batch_size, T=T, dtype=dtype,
                                                  detail=detail), "this simulation",
                       hint="use a smaller batch_size or T")
-    sim = Simulator(graph, dtype=dtype, seed=seed)
+    sim = Simulator(graph, dtype=dtype, seed=seed, pool_rule=pool_rule, count_padding=count_padding)
     cums, ledger = [], None
     for start in range(0, n, batch_size):
         if between_batches is not None:

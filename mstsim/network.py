@@ -153,13 +153,15 @@ class Network:
 
         ``rsm`` as in :meth:`configured`; ``seed`` fixes every mask together
         with each sample's index. ``hooks`` are :func:`mstsim.simulate`'s
-        ``sample_ids``, ``on_step``, ``on_batch`` and ``between_batches``.
+        ``sample_ids``, ``on_step``, ``on_batch``, ``between_batches``, ``pool_rule``
+        and ``count_padding``.
         Warns (:class:`NotSpikeEquivalentWarning`) once for every node that is
         not spike-equivalent.
         """
         from .api import simulate  # here, not at the top: api imports this module for the warning
 
-        unknown = set(hooks) - {"sample_ids", "on_step", "on_batch", "between_batches"}
+        unknown = set(hooks) - {"sample_ids", "on_step", "on_batch", "between_batches", "pool_rule",
+                                "count_padding"}
         if unknown:
             raise validate.ArgumentError(f"Network.simulate got unknown keyword(s) {sorted(unknown)}")
         graph = self.configured(rsm)

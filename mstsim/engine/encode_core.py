@@ -30,6 +30,16 @@ def _input(b, node):
         b.begin(node, L.INPUT_ANALOG, events=False)
 
 
+def padded_taps(node, out_shape) -> int | None:
+    """Synapses of a window op counting the taps on padding (``count_padding``); None if no window."""
+    out = int(np.prod(out_shape))
+    if isinstance(node, Conv2d):
+        return out * int(np.prod(node.weight.shape[1:]))
+    if isinstance(node, AvgPool2d):
+        return out * int(np.prod(node.kernel))
+    return None
+
+
 def _synaptic(b, node, op: int, *, bias=None, divisor=None):
     """The fields every synaptic node shares (plan_ops.synaptic)."""
     g = b.graph
@@ -38,8 +48,9 @@ def _synaptic(b, node, op: int, *, bias=None, divisor=None):
     fan, eff = fanout_of(node, in_shape, out_shape)
     r[L.P0] = b.ints(fan)
     r[L.P0 + 1] = -1 if np.array_equal(fan, eff) else b.ints(eff)
-    r[L.P0 + 2] = int(fan.sum())
-    b.ann_macs[b.index[node.name]] = int(fan.sum())
+    synapses = padded_taps(node, out_shape) if b.count_padding else None
+    r[L.P0 + 2] = int(fan.sum()) if synapses is None else synapses
+    b.ann_macs[b.index[node.name]] = r[L.P0 + 2]
     r[L.P0 + 4] = -1 if bias is None else b.flts(np.broadcast_to(bias, out_shape))
     r[L.P0 + 5] = -1 if divisor is None else b.flts(np.broadcast_to(divisor, out_shape))
     if not b.is_events(node.inputs[0]):
@@ -119,13 +130,11 @@ def _add(b, node):
 def _remap(b, node):
     g = b.graph
     events = g.kinds[node.name] == "event"
-    sizes = [int(np.prod(g.shapes[s])) for s in node.inputs]
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    offsets = input_offsets(g, node)
     mult = max(b.mult.get(s, 1) for s in node.inputs) if events else 1
     r = b.begin(node, L.REMAP, events=events, cap_mult=mult, need_dense=not events)
     if events:
-        inv_ptr, inv_tgt = invert_map(node.src, int(sum(sizes)))
-        r[L.P0], r[L.P0 + 1], r[L.P0 + 2] = b.ints(inv_ptr), b.ints(inv_tgt), b.ints(offsets)
+        inverse_fields(b, node, r)
         return
     which = np.where(node.src >= 0, np.searchsorted(offsets, node.src, side="right") - 1, -1)
     local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
@@ -137,6 +146,20 @@ def _remap(b, node):
         # output is that window itself, nothing moves
         r[L.OFF] = b.code[b.index[node.inputs[0]], L.OFF] + start
         r[L.P0 + 5] = 2
+
+
+def input_offsets(g, node) -> np.ndarray:
+    """Where each input of a remap starts in the concatenation of its inputs."""
+    sizes = [int(np.prod(g.shapes[s])) for s in node.inputs]
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
+def inverse_fields(b, node, r) -> None:
+    """P0..P2 of a remap moving events: the inverse gather map (CSR) and each input's offset."""
+    offsets = input_offsets(b.graph, node)
+    total = int(sum(np.prod(b.graph.shapes[s]) for s in node.inputs))
+    inv_ptr, inv_tgt = invert_map(node.src, total)
+    r[L.P0], r[L.P0 + 1], r[L.P0 + 2] = b.ints(inv_ptr), b.ints(inv_tgt), b.ints(offsets)
 
 
 @encodes(Output)

@@ -8,6 +8,7 @@ import numpy as np
 from ..ir import Graph
 from . import encode_analog  # noqa: F401  (registers its encoders)
 from .encode_core import ENCODERS
+from .encode_shadow import POOL_RULES, check_pool_rule, encode_shadow
 from .plan_builder import PlanBuilder
 
 
@@ -31,6 +32,7 @@ class Plan:
     st_init: np.ndarray
     comp: np.ndarray
     ann_macs: np.ndarray
+    through_pools: list
 
     def workspace_bytes(self, slots: int, batch: int) -> int:
         """Bytes of workspace (per slot) and state (per sample) a run allocates."""
@@ -38,16 +40,23 @@ class Plan:
         return slots * per_slot + batch * self.st_init.size * self.flts.itemsize
 
 
-def build_plan(graph: Graph, dtype, input_multiplicity: int = 1) -> Plan:
+def build_plan(graph: Graph, dtype, input_multiplicity: int = 1, *, pool_rule: str = "events",
+               count_padding: bool = False) -> Plan:
     """Encode every node of ``graph`` (topological order) into a plan.
 
     ``input_multiplicity`` bounds the events one input element can carry in a
     step (1 for direct encoding, the largest count for event streams); event
-    buffer capacities follow from it.
+    buffer capacities follow from it. ``pool_rule`` (one of ``POOL_RULES``) and
+    ``count_padding`` choose counting conventions (docs/accounting.md); they
+    never change a value.
     """
-    b = PlanBuilder(graph, dtype, max(int(input_multiplicity), 1))
+    check_pool_rule(pool_rule)
+    b = PlanBuilder(graph, dtype, max(int(input_multiplicity), 1), pool_rule=pool_rule,
+                    count_padding=count_padding)
     for node in graph:
         ENCODERS.lookup(node)(b, node)
+        encode_shadow(b, node)
     fields = b.finish()
+    fields["through_pools"] = list(b.through_pools)
     fields["st_init"] = fields["st_init"].astype(b.dtype)
     return Plan(**fields)

@@ -9,8 +9,15 @@ from ..kernels import plan_layout as L
 class PlanBuilder:
     """Collects the plan's code rows, constants and workspace offsets while encoders run."""
 
-    def __init__(self, graph, dtype, input_multiplicity: int) -> None:
+    def __init__(self, graph, dtype, input_multiplicity: int, *, pool_rule: str = "events",
+                 count_padding: bool = False) -> None:
         self.graph = graph
+        self.pool_rule = pool_rule
+        self.count_padding = bool(count_padding)
+        # affine-of-events tensors: name -> (mode "local" | "through", has offset, capacity, multiplicity)
+        self.shadow: dict[str, tuple[str, bool, int, int]] = {}
+        self.through_fan: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.through_pools: list[str] = []
         self.dtype = np.dtype(dtype)
         self.m_in = int(input_multiplicity)
         self.index = {node.name: i for i, node in enumerate(graph)}

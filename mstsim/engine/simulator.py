@@ -15,6 +15,7 @@ from ..kernels.plan_runner import run_sample
 from ..ledger import COLUMNS, Ledger
 from ..masking import _check_seed
 from .events import Events
+from .encode_shadow import check_pool_rule
 from .plan import Plan, build_plan
 from .threads import run_parallel, thread_count
 
@@ -80,10 +81,19 @@ class Simulator:
         A complete graph (one Input, one Output).
     dtype : float dtype of membranes and accumulators (float32 by default).
     seed : seed of the random spike masks (with the global sample id, it fixes every mask).
+    pool_rule : how pools of events are counted: "events" (default), "through" or "dense"
+        (docs/accounting.md); the values never depend on it.
+    count_padding : count the padding taps of convolutions and pools in ``ann_macs`` and in
+        MACs on analog input, as most papers' FLOP counts do (default False).
     """
 
-    def __init__(self, graph: Graph, *, dtype=np.float32, seed: int = 0) -> None:
+    def __init__(self, graph: Graph, *, dtype=np.float32, seed: int = 0, pool_rule: str = "events",
+                 count_padding: bool = False) -> None:
         graph.check_complete()
+        check_pool_rule(pool_rule)
+        if not isinstance(count_padding, (bool, np.bool_)):
+            raise UnsupportedInput(f"count_padding must be True or False, got {count_padding!r}")
+        self.pool_rule, self.count_padding = pool_rule, bool(count_padding)
         self.graph = graph
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
@@ -99,7 +109,8 @@ class Simulator:
 
     def _plan(self, multiplicity: int) -> Plan:
         if multiplicity not in self._plans:
-            self._plans[multiplicity] = build_plan(self.graph, self.dtype, multiplicity)
+            self._plans[multiplicity] = build_plan(self.graph, self.dtype, multiplicity, pool_rule=self.pool_rule,
+                                                   count_padding=self.count_padding)
         return self._plans[multiplicity]
 
     def ann_macs(self) -> np.ndarray:

@@ -21,8 +21,22 @@ NEED_DENSE = 8  # 1 when event inputs are summed into their dense location befor
 STATIC = 9      # 1 when the output is the same at every step (depends on the analog input only)
 STATE = 10      # offset of the node's state (IF membranes, output running sum)
 CAP = 11        # event capacity
-P0 = 12         # first op-specific field
-WIDTH = 36
+P0 = 12         # first op-specific field (up to P0 + 21)
+# counting as a spike-driven implementation would (docs/accounting.md, affine of events and pool rules)
+SHD = 34        # int workspace offset of the underlying events of an affine-of-events output (-1: none)
+SHD_OFS = 35    # 1 when that tensor carries a constant offset (a folded BatchNorm shift)
+SHD_THRU = 36   # 1 when its underlying events sit in a pool's input (pool rule "through")
+SHD_SRC = 37    # how they are made: COPY, TOUCHED, CONCAT, MOVE (below)
+SHD_IN = 38     # 1 when some input carries underlying events
+FAN_S = 39      # ints offset of the fan-out table of underlying input events (-1: the node's own)
+EFF_S = 40      # the same for effective synapses
+MAT = 41        # 1 when the node materialises its affine-of-events inputs (an AC per event, offset adds)
+QUIET = 42      # 1 when the node is folded into its consumers and costs nothing
+MARK = 43       # float scratch of a pool's touched outputs; MARK + 1: ones for marking (flts)
+WIDTH = 45
+
+# ways an affine-of-events tensor gets its underlying events
+COPY, TOUCHED, CONCAT, MOVE = range(1, 5)
 
 # ledger columns (mstsim.ledger.COLUMNS order)
 EV_IN, EV_OUT, ACS, EFF, MACS, NEURON, BIAS, ELEM, DROPPED = range(9)

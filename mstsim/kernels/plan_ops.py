@@ -8,8 +8,9 @@ Layout: :mod:`.plan_layout`; builder: ``mstsim.engine.plan``.
 import numba as nb
 import numpy as np
 
-from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, ELEM, EV_IN, EV_OUT, INS, IOFF, KIND, MACS,
-                          NEURON, NIN, OFF, OP, P0, POOL_SUM, SIZE, STATE, AFFINE)
+from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, EFF_S, ELEM, EV_IN, EV_OUT, FAN_S, INS, IOFF, KIND,
+                          MACS, NEURON, NIN, OFF, OP, P0, POOL_SUM, SHD, SHD_OFS, SIZE, STATE, AFFINE)
+from .plan_shadow import count_underlying
 from .sample_synapses import (compact, fanout_sum, integrate_fire, remap_events, scatter_conv, scatter_linear,
                               scatter_one_to_one, scatter_pool_sum)
 
@@ -68,7 +69,12 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
     else:
         n = compact(wf[code[j, OFF]:code[j, OFF] + code[j, SIZE]], code[j, SIZE], c_idx, c_val)
         idx, val = c_idx, c_val
-        row[MACS] += code[i, P0 + 2]
+        if code[j, SHD] >= 0:  # an affine of events: its events pay, through the folded weights
+            own = code[i, FAN_S] < 0
+            count_underlying(code, ints, wi, j, code[i, P0] if own else code[i, FAN_S],
+                             code[i, P0 + 1] if own else code[i, EFF_S], row)
+        else:
+            row[MACS] += code[i, P0 + 2]
     op = code[i, OP]
     o = code[i, OFF]
     size = code[i, SIZE]
@@ -104,6 +110,8 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
         for e in range(size):
             out[e] += flts[b + e]
         row[BIAS] += size
+    elif code[j, SHD_OFS] == 1:  # the input's folded offset becomes a constant bias
+        row[BIAS] += size
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -125,6 +133,10 @@ def neuron(code, ints, flts, wf, wi, st, i, row):
             st[v + idx[e]] += val[e]
         c = integrate_fire(st, v, size, theta, out_idx, out_val)
     else:  # integrate and fire in one branch-free pass over the membranes
+        if code[j, SHD] >= 0:  # an affine of events: one AC per event (or per routed synapse), the offset
+            count_underlying(code, ints, wi, j, code[i, FAN_S], code[i, EFF_S], row)
+            if code[j, SHD_OFS] == 1:
+                row[BIAS] += size
         x = code[j, OFF]
         c = 0
         for e in range(size):
@@ -158,6 +170,7 @@ def add(code, ints, wf, wi, i, row):
         row[EV_OUT] += k
         return
     first = True
+    analog_operands = 0  # affine-of-events operands are paid for by their events (plan_shadow)
     for q in range(code[i, NIN]):
         j = input_of(code, ints, i, q)
         if code[j, KIND] == 0:
@@ -169,7 +182,8 @@ def add(code, ints, wf, wi, i, row):
             else:
                 for e in range(size):
                     wf[o + e] += wf[x + e]
-                row[ELEM] += size
+            analog_operands += code[j, SHD] < 0
+    row[ELEM] += size * max(analog_operands - 1, 0)
     for q in range(code[i, NIN]):
         j = input_of(code, ints, i, q)
         if code[j, KIND] == 1:

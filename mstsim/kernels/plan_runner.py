@@ -10,10 +10,11 @@ import numba as nb
 import numpy as np
 
 from .plan_layout import (ADD, IF, INPUT_ANALOG, INPUT_EVENTS, IOFF, MASK, MATMUL, NEED_DENSE, OFF, OP, OUTPUT,
-                          REMAP, SIZE, STATIC, SOFTMAX, MAX_POOL, LAYER_NORM, GELU, ELEMENTWISE, EV_OUT)
+                          QUIET, REMAP, SHD, SHD_IN, SIZE, STATIC, SOFTMAX, MAX_POOL, LAYER_NORM, GELU, ELEMENTWISE, EV_OUT)
 from .cycles import cycles
 from .plan_ops import add, densify_inputs, neuron, output, remap, synaptic
 from .plan_ops_analog import analog, mask, matmul
+from .plan_shadow import fill_shadow, quiet, shadow_inputs
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -78,6 +79,8 @@ def _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, s
     op = code[i, OP]
     if code[i, NEED_DENSE] == 1:
         densify_inputs(code, ints, wf, wi, i)
+    if code[i, SHD_IN] == 1:
+        shadow_inputs(code, ints, wi, i, row)
     if op == IF:
         neuron(code, ints, flts, wf, wi, st, i, row)
     elif op == INPUT_ANALOG or op == INPUT_EVENTS:
@@ -96,3 +99,7 @@ def _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, s
         mask(code, ints, f64, hashes, wf, wi, i, row, seed, ids[s], t)
     else:
         synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val)
+    if code[i, QUIET] == 1:
+        quiet(row)
+    if code[i, SHD] >= 0:
+        fill_shadow(code, ints, flts, wf, wi, i, row, c_val)

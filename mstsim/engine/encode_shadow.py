@@ -1,0 +1,111 @@
+"""Plan fields for counting as a spike-driven implementation would (docs/accounting.md, rules 7 and 16-18).
+
+An affine of events (a BatchNorm of spikes, sums of such tensors and spikes,
+their remaps, a pool's touched outputs) keeps its values dense, as the
+arithmetic needs, and also carries its *underlying events*: consumers count
+ACs from those, not MACs from the dense values, since a spike-driven
+implementation folds the scale into the consumer's weights and the offset
+into its bias. Nothing here changes a value.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import IF, Add, Affine, AvgPool2d, ChannelAffine, Conv2d, Mean, Remap
+from ..ir.errors import UnsupportedInput
+from ..kernels import plan_layout as L
+from .encode_core import inverse_fields
+
+POOL_RULES = ("events", "through", "dense")
+POOLS = (AvgPool2d, Mean)
+LOCAL = ("events", "local")
+# consumers that count ACs from the underlying events themselves
+COUNT_THEMSELVES = (Affine, Conv2d, AvgPool2d, Mean, ChannelAffine, IF)
+
+
+def check_pool_rule(rule) -> None:
+    if rule not in POOL_RULES:
+        raise UnsupportedInput(f"pool_rule must be one of {', '.join(map(repr, POOL_RULES))}, got {rule!r}")
+
+
+def carrier(b, name: str):
+    """(mode, has offset, capacity, multiplicity) of a tensor's underlying events; None when truly analog."""
+    if b.is_events(name):
+        return ("events", False, b.cap_of(name), b.mult.get(name, 1))
+    return b.shadow.get(name)
+
+
+def encode_shadow(b, node) -> None:
+    """Fill the node's counting fields after its own encoder ran."""
+    r = b.row(node)
+    ins = [carrier(b, s) for s in node.inputs]
+    if any(c is not None and c[0] != "events" for c in ins):
+        r[L.SHD_IN] = 1
+    own = None if b.static[node.name] or r[L.KIND] == 1 else _own(b, node, r, ins)
+    if own is not None:
+        b.shadow[node.name] = own
+        r[L.SHD] = b.int_scratch(own[2])
+        r[L.SHD_OFS] = int(own[1])
+        r[L.SHD_THRU] = int(own[0] == "through")
+    if r[L.SHD_IN] == 1:
+        _consumer(b, node, r, ins)
+
+
+def _own(b, node, r, ins):
+    """The underlying events the node's output carries, or None."""
+    if not ins or any(c is None for c in ins):
+        return None
+    offset = any(c[1] for c in ins)
+    kind = type(node)
+    if kind is ChannelAffine and ins[0][0] in LOCAL:  # folds into its consumers
+        r[L.SHD_SRC], r[L.QUIET] = L.COPY, 1
+        return ("local", offset or node.shift is not None, ins[0][2], ins[0][3])
+    if kind in POOLS and ins[0][0] in LOCAL:
+        return _pool(b, node, r, ins[0])
+    if kind is Add and all(c[0] in LOCAL for c in ins):  # a merge of events: free
+        r[L.SHD_SRC], r[L.QUIET] = L.CONCAT, 1
+        return ("local", offset, sum(c[2] for c in ins), sum(c[3] for c in ins))
+    if kind is Remap:
+        if len(ins) == 1 and ins[0][0] == "through":  # composed into the consumer's table
+            r[L.SHD_SRC] = L.COPY
+            return ins[0]
+        if all(c[0] in LOCAL for c in ins):
+            inverse_fields(b, node, r)
+            r[L.SHD_SRC] = L.MOVE
+            mult = max(c[3] for c in ins)
+            return ("local", offset, int(r[L.SIZE]) * mult, mult)
+    return None
+
+
+def _pool(b, node, r, src):
+    """A pool of events by the plan's pool rule (``dense``: no underlying events, its consumers pay MACs)."""
+    if b.pool_rule == "dense":
+        return None
+    if b.pool_rule == "through":
+        from .through import through_tables
+        tables = through_tables(b.graph, node.name)
+        if tables is not None:
+            for consumer, (fan, eff) in tables.items():
+                b.through_fan[consumer] = (b.ints(fan), b.ints(eff))
+            b.through_pools.append(node.name)
+            r[L.SHD_SRC], r[L.QUIET] = L.COPY, 1
+            return ("through", src[1], src[2], src[3])
+    # "events" (or a "through" pool whose output reaches a node the rule cannot route into):
+    # each pooled element some event reaches is one graded event
+    size = int(r[L.SIZE])
+    r[L.SHD_SRC] = L.TOUCHED
+    r[L.MARK], r[L.MARK + 1] = b.dense(size), b.flts(np.ones(src[2]))
+    b.need_compaction(size)
+    return ("local", src[1], size, 1)
+
+
+def _consumer(b, node, r, ins) -> None:
+    """How the node pays for affine-of-events inputs."""
+    kind = type(node)
+    if ins[0] is not None and ins[0][0] == "through":
+        fan, eff = b.through_fan[node.name]
+        r[L.FAN_S], r[L.EFF_S] = fan, eff
+    elif kind in COUNT_THEMSELVES or node.name in b.shadow:
+        return
+    else:
+        r[L.MAT] = 1
