@@ -106,6 +106,11 @@ def _run_parser(sub) -> None:
     run.add_argument("--resize-mode", choices=["nearest", "bilinear"])
     run.add_argument("--mean", type=float, nargs="+", help="per-channel normalisation mean (with --std)")
     run.add_argument("--std", type=float, nargs="+", help="per-channel normalisation std > 0 (with --mean)")
+    run.add_argument("--pool-rule", choices=["events", "through", "dense"], default="events",
+                     help="how a pool of spikes and the layer after it are counted (docs/accounting.md): "
+                          "events (default), through (every spike routed through the pool), dense")
+    run.add_argument("--count-padding", action="store_true",
+                     help="count padding taps in ANN MACs and dense MACs, as most papers' FLOP counts do")
     run.add_argument("--record", choices=["spikes"], help="also store every spike event in --out")
     run.add_argument("--out", help="write the results to this HDF5 file")
     run.add_argument("--overwrite", action="store_true", help="replace an existing --out file")

@@ -184,7 +184,8 @@ def execute(args, guard: Guard | None = None) -> Results:
               "model_sha256": sha256(models[0]), "models_sha256": [sha256(m) for m in models],
               "mstsim_version": __version__, "data": data, "T": T, "samples": int(x.shape[0]),
               "batch": args.batch, "seed": args.seed, "dtype": args.dtype, "mask_ratios": [r for _, r in jobs],
-              "mask_sites": sites, "record": args.record or "", "preprocess": dataclasses.asdict(pre),
+              "mask_sites": sites, "pool_rule": args.pool_rule, "count_padding": bool(args.count_padding),
+              "record": args.record or "", "preprocess": dataclasses.asdict(pre),
               "created": datetime.datetime.now().isoformat(timespec="seconds")}
     results = Results(config=config, runs=[])
     saver = Checkpoint(args.out, results, every=args.checkpoint, guard=guard)
@@ -293,7 +294,7 @@ def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoin
     progress(0)
     res = simulate(graph, x, T=T, batch_size=args.batch, dtype=dtype, seed=args.seed, detail=True,
                    progress=progress, on_step=_recorder(spikes, recorded) if record else None, on_batch=on_batch,
-                   between_batches=guard.check)
+                   between_batches=guard.check, pool_rule=args.pool_rule, count_padding=args.count_padding)
     return partial(res.ledger)
 
 

@@ -101,11 +101,10 @@ def _pool(b, node, r, src):
 
 def _consumer(b, node, r, ins) -> None:
     """How the node pays for affine-of-events inputs."""
-    kind = type(node)
+    if node.name in b.shadow:  # carries them on
+        return
     if ins[0] is not None and ins[0][0] == "through":
         fan, eff = b.through_fan[node.name]
         r[L.FAN_S], r[L.EFF_S] = fan, eff
-    elif kind in COUNT_THEMSELVES or node.name in b.shadow:
-        return
-    else:
+    elif type(node) not in COUNT_THEMSELVES:
         r[L.MAT] = 1
