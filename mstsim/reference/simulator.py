@@ -2,7 +2,10 @@
 
 Every tensor is dense, ``(B, n)`` per node and step. An event tensor is a
 pair (values, counts): the sum of the event amplitudes at each element and
-how many events are there. The maths is float64, written from the IR
+how many events are there. An affine-of-events tensor keeps its dense values
+and the counts of its underlying events, with an offset flag; a pool under
+the ``through`` rule hands its consumers its input events and a 0/1 matrix
+of where they go (``forms.py``). The maths is float64, written from the IR
 docstrings; with ``dtype=float32`` every node's result (and every membrane
 update) is rounded to float32, so on exactly representable graphs the
 oracle reproduces a float32 simulator bit for bit. Counts follow
@@ -19,7 +22,9 @@ from ..ir import Graph, Input
 from ..ir.analog import MaxPool2d
 from ..ir.errors import GraphError
 from ..ledger import COL, COLUMNS, Ledger
+from ..validate import ArgumentError
 from .analog import max_pool_taps
+from .forms import AE, EVENT, ROUTED, Forms, check_pool_rule
 from .nodes import STEPS, ann_macs
 from .synapses import synapses_of
 
@@ -28,11 +33,18 @@ class ReferenceSimulator:
     """Slow and obviously correct; only for small networks in tests.
 
     ``run`` returns the cumulative output per step, a ledger with per-step
-    rows, and a record of every node's per-step values, event counts and IF
-    potentials.
+    rows, and a record of every node's per-step values, event counts (event
+    tensors), underlying event counts (affine-of-events tensors) and IF
+    potentials. ``pool_rule`` ("events", "through", "dense") and
+    ``count_padding`` change the counts only, never a value.
     """
 
-    def __init__(self, graph: Graph, *, dtype=np.float64, seed: int = 0) -> None:
+    def __init__(self, graph: Graph, *, dtype=np.float64, seed: int = 0, pool_rule: str = "events",
+                 count_padding: bool = False) -> None:
+        self.pool_rule = check_pool_rule(pool_rule)
+        if not isinstance(count_padding, (bool, np.bool_)):
+            raise ArgumentError(f"count_padding must be True or False, got {count_padding!r}")
+        self.count_padding = bool(count_padding)
         graph.check_complete()
         self.graph = graph
         self.seed = int(seed)
@@ -47,6 +59,7 @@ class ReferenceSimulator:
                 self.synapses[node.name] = syn
             if isinstance(node, MaxPool2d):
                 self.taps[node.name] = max_pool_taps(node, graph.shapes[node.inputs[0]], graph.shapes[node.name])
+        self.forms = Forms(graph, self.synapses, self.pool_rule)
 
     def round(self, a) -> np.ndarray:
         """Round float64 values to the run's precision (kept as float64)."""
@@ -67,21 +80,22 @@ class ReferenceSimulator:
         ledger.samples = self.batch
         self.potentials = {}
         self.total = np.zeros((self.batch, self.size(g.output_node().name)))
-        record = {"values": [], "counts": [], "potentials": []}
+        record = {"values": [], "counts": [], "underlying": [], "potentials": []}
         cum = []
         for t in range(T):
             self.t = t
-            vals, cnts = {}, {}
+            out = {}
             rows = np.zeros((len(names), len(COLUMNS)), dtype=np.int64)
             for r, node in enumerate(g):
-                ins = [(vals[s], cnts[s]) for s in node.inputs]
-                rows[r, COL["events_in"]] += sum(int(c.sum()) for _, c in ins if c is not None)
-                vals[node.name], cnts[node.name] = STEPS[type(node)](self, node, ins, rows[r])
+                ins = [out[s] for s in node.inputs]
+                rows[r, COL["events_in"]] += sum(int(x.counts.sum()) for x in ins if _arrives(x))
+                out[node.name] = STEPS[type(node)](self, node, ins, rows[r])
             ledger.per_step[t] = rows
             ledger.totals += rows
             cum.append(self.total.astype(self.dtype))
-            record["values"].append({k: v.astype(self.dtype) for k, v in vals.items()})
-            record["counts"].append(cnts)
+            record["values"].append({k: x.values.astype(self.dtype) for k, x in out.items()})
+            record["counts"].append({k: x.counts if x.form == EVENT else None for k, x in out.items()})
+            record["underlying"].append({k: x.counts for k, x in out.items() if x.form == AE})
             record["potentials"].append({k: p.astype(self.dtype) for k, p in self.potentials.items()})
         out_shape = g.shapes[g.output_node().name]
         return np.stack(cum).reshape((T, self.batch) + out_shape), ledger, record
@@ -95,3 +109,8 @@ class ReferenceSimulator:
         else:
             counts = np.zeros((self.batch, self.size(node.name)), dtype=np.int64)
         return counts.astype(np.float64), counts
+
+
+def _arrives(x) -> bool:
+    """What a node's inputs emit arrives: events, underlying events, events routed through a pool."""
+    return x.form in (EVENT, AE, ROUTED)

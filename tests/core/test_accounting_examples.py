@@ -1,11 +1,21 @@
-"""The worked examples of docs/accounting.md, through the engine and the oracle."""
+"""The worked examples of docs/accounting.md, through the engine and the oracle.
+
+Each example states its hand-computed counts (the numbers written in the
+doc); the oracle and then the engine must give exactly those, node by node:
+every listed node's non-zero columns (and its ANN MACs) and nothing else.
+"""
 import numpy as np
 import pytest
 
+from mstsim import MstsimError
 from mstsim.engine import Simulator
 from mstsim.ir import IF, Affine, AvgPool2d, Conv2d, Graph, Input, Output, remaps
-from mstsim.ledger import COL
+from mstsim.ledger import COL, COLUMNS
 from mstsim.reference import ReferenceSimulator
+
+from ..oracle import example_graphs as ex
+
+RULES = [dict(pool_rule=r, count_padding=c) for r in ("events", "through", "dense") for c in (False, True)]
 
 
 def one_event_counts(node_factory, in_shape, position):
@@ -89,3 +99,134 @@ def test_spike_attention_example():
     assert np.array_equal(res.ledger.totals, ref.totals)
     acs = dict(zip(res.ledger.nodes, res.ledger.column("acs")))
     assert acs["scores"] == 5 and acs["pv"] == 7 * 16
+
+
+def _rows(ledger) -> dict:
+    """Per node, its non-zero columns and (as ``ann``) its ANN MACs."""
+    rows = {}
+    for name, row, ann in zip(ledger.nodes, ledger.totals, ledger.ann_macs):
+        rows[name] = {c: int(v) for c, v in zip(COLUMNS, row) if v}
+        if ann:
+            rows[name]["ann"] = int(ann)
+    return rows
+
+
+def check_counts(case, want: dict, **rules) -> None:
+    """The oracle's, then the engine's, rows of the nodes in ``want`` are exactly the hand counts."""
+    graph, x, T = case
+    _, ora, _ = ReferenceSimulator(graph, dtype=np.float64, **rules).run(x, T)
+    for who, ledger in (("oracle", ora), ("engine", None)):
+        if ledger is None:
+            ledger = Simulator(graph, dtype=np.float64, **rules).run(x, T, detail=True).ledger
+        got = _rows(ledger)
+        for node, cols in want.items():
+            assert got[node] == cols, f"{who}, node {node!r} under {rules}: {got[node]} instead of {cols}"
+
+
+def test_residual_stream_is_events_through_patch_merging():
+    """(a) IF -> BN (shift) -> + spikes -> 4 Slices + Concat -> Linear: ACs by fan-out, 0 MACs, bias adds."""
+    check_counts(ex.residual_stream(), {
+        "bn": dict(events_in=2, events_out=2, ann=8),
+        "res": dict(events_in=5, events_out=5),
+        "x0": dict(events_in=5, events_out=2), "x3": dict(events_in=5, events_out=1),
+        "merge": dict(events_in=5, events_out=5),
+        "reduction": dict(events_in=5, acs=15, effective_acs=10, bias_adds=3, ann=24),
+    })
+
+
+@pytest.mark.parametrize("shift", [True, False])
+def test_bn_into_if(shift):
+    """(b) BN of spikes -> IF: one AC per underlying event, bias adds per neuron only with a shift."""
+    want_if = dict(events_in=4, events_out=5 if shift else 4, acs=4, effective_acs=4, neuron_updates=6)
+    if shift:
+        want_if["bias_adds"] = 6
+    check_counts(ex.bn_into_if(shift), {"bn": dict(events_in=4, events_out=4, ann=6), "if": want_if})
+
+
+def test_affine_of_events_into_layernorm_materialises():
+    """(c) BN of spikes -> LayerNorm: 1 AC per underlying event + the offset's bias adds, then analog."""
+    check_counts(ex.bn_into_layernorm(), {
+        "bn": dict(events_in=4, events_out=4, ann=6),
+        "ln": dict(events_in=4, acs=4, effective_acs=4, bias_adds=6, element_ops=6),
+        "fc": dict(macs=12, ann=12),
+    })
+
+
+VGG = {
+    "events": {"pool": dict(events_in=6, events_out=3, acs=6, effective_acs=6, element_ops=4, ann=16),
+               "flat": dict(events_in=3, events_out=3),
+               "fc": dict(events_in=3, acs=9, effective_acs=6, bias_adds=3, ann=12)},
+    "through": {"pool": dict(events_in=6, events_out=6, ann=16), "flat": dict(events_in=6, events_out=6),
+                "fc": dict(events_in=6, acs=18, effective_acs=13, bias_adds=3, ann=12)},
+    "dense": {"pool": dict(events_in=6, acs=6, effective_acs=6, element_ops=4, ann=16), "flat": {},
+              "fc": dict(macs=12, bias_adds=3, ann=12)},
+}
+
+
+@pytest.mark.parametrize("rule", sorted(VGG))
+def test_vgg_pool_then_linear(rule):
+    """(d) 6 events -> AvgPool 2x2 s2 -> Flatten -> Linear 4 -> 3, under each pool rule."""
+    check_counts(ex.vgg_pool(), VGG[rule], pool_rule=rule)
+
+
+OVERLAP = {
+    "events": {"pool": dict(events_in=2, events_out=9, acs=13, effective_acs=13, element_ops=16, ann=100),
+               "conv": dict(events_in=9, acs=64, effective_acs=39, ann=100)},
+    "through": {"pool": dict(events_in=2, events_out=2, ann=100), "conv": dict(events_in=2, acs=25, effective_acs=23, ann=100)},
+    "dense": {"pool": dict(events_in=2, acs=13, effective_acs=13, element_ops=16, ann=100),
+              "conv": dict(macs=100, ann=100)},
+}
+
+
+@pytest.mark.parametrize("rule", sorted(OVERLAP))
+def test_overlapping_pool_then_conv(rule):
+    """(e) events at (0, 0) and (1, 1) -> AvgPool 3x3 s1 p1 -> plus-shaped 3x3 conv: `through` counts the union."""
+    check_counts(ex.overlapping_pool(), OVERLAP[rule], pool_rule=rule)
+
+
+@pytest.mark.parametrize("count_padding", [False, True])
+def test_count_padding(count_padding):
+    """(f) padding taps in ANN MACs and analog MACs only: 338 -> 450 and 1014 -> 1350; the 918 ACs stay."""
+    conv1, ann2 = (450, 1350) if count_padding else (338, 1014)
+    check_counts(ex.padded_convs(), {
+        "conv1": dict(macs=conv1, ann=conv1),
+        "if": dict(events_out=42, neuron_updates=50),
+        "conv2": dict(events_in=42, acs=918, effective_acs=918, ann=ann2),
+    }, count_padding=count_padding)
+
+
+EXAMPLES = [ex.residual_stream, lambda: ex.bn_into_if(True), ex.bn_into_layernorm, ex.vgg_pool,
+            ex.overlapping_pool, ex.padded_convs]
+
+
+@pytest.mark.parametrize("build", EXAMPLES, ids=["a", "b", "c", "d", "e", "f"])
+def test_values_do_not_depend_on_the_rules(build):
+    """Every node's values and the logits are the same bits under every pool rule and count_padding."""
+    graph, x, T = build()
+    _, _, base = ReferenceSimulator(graph, dtype=np.float64).run(x, T)
+    logits = Simulator(graph, dtype=np.float64).run(x, T).cum_logits
+    for rules in RULES:
+        _, _, rec = ReferenceSimulator(graph, dtype=np.float64, **rules).run(x, T)
+        for t in range(T):
+            for name, v in base["values"][t].items():
+                assert np.array_equal(rec["values"][t][name], v), (rules, t, name)
+        assert np.array_equal(Simulator(graph, dtype=np.float64, **rules).run(x, T).cum_logits, logits), rules
+
+
+@pytest.mark.parametrize("make", [lambda g, **k: ReferenceSimulator(g, **k), lambda g, **k: Simulator(g, **k)],
+                         ids=["oracle", "engine"])
+@pytest.mark.parametrize("bad", ["through ", "Events", None, 1])
+def test_a_bad_pool_rule_names_the_argument(make, bad):
+    graph = ex.vgg_pool()[0]
+    with pytest.raises(MstsimError, match="pool_rule") as err:
+        make(graph, pool_rule=bad)
+    assert isinstance(err.value, ValueError)
+
+
+@pytest.mark.parametrize("make", [lambda g, **k: ReferenceSimulator(g, **k), lambda g, **k: Simulator(g, **k)],
+                         ids=["oracle", "engine"])
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_a_bad_count_padding_names_the_argument(make, bad):
+    with pytest.raises(MstsimError, match="count_padding") as err:
+        make(ex.padded_convs()[0], count_padding=bad)
+    assert isinstance(err.value, ValueError)
