@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import IF, Add, Affine, AvgPool2d, ChannelAffine, Conv2d, Mean, Remap
-from ..ir.errors import UnsupportedInput
+from ..validate import ArgumentError
 from ..kernels import plan_layout as L
 from .encode_core import inverse_fields
 
@@ -25,7 +25,7 @@ COUNT_THEMSELVES = (Affine, Conv2d, AvgPool2d, Mean, ChannelAffine, IF)
 
 def check_pool_rule(rule) -> None:
     if rule not in POOL_RULES:
-        raise UnsupportedInput(f"pool_rule must be one of {', '.join(map(repr, POOL_RULES))}, got {rule!r}")
+        raise ArgumentError(f"pool_rule must be one of {', '.join(map(repr, POOL_RULES))}, got {rule!r}")
 
 
 def carrier(b, name: str):

@@ -14,6 +14,7 @@ from ..kernels.detmath import fp_environment_ok
 from ..kernels.plan_runner import run_sample
 from ..ledger import COLUMNS, Ledger
 from ..masking import _check_seed
+from ..validate import ArgumentError
 from .events import Events
 from .encode_shadow import check_pool_rule
 from .plan import Plan, build_plan
@@ -92,7 +93,7 @@ class Simulator:
         graph.check_complete()
         check_pool_rule(pool_rule)
         if not isinstance(count_padding, (bool, np.bool_)):
-            raise UnsupportedInput(f"count_padding must be True or False, got {count_padding!r}")
+            raise ArgumentError(f"count_padding must be True or False, got {count_padding!r}")
         self.pool_rule, self.count_padding = pool_rule, bool(count_padding)
         self.graph = graph
         self.dtype = np.dtype(dtype)
