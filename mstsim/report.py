@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .ledger import COL, E_AC_PJ, E_MAC_PJ
+from .module_report import module_text, savings_text
+from .modules import ModuleError, check_level, module_table, savings, spike_nodes
 from .results import Results, RunResult
 
 
@@ -50,8 +52,7 @@ def cost_table(results: Results) -> str:
         led = r.ledger
         e = led.energy_pj() / max(led.samples, 1)
         ann_e = led.ann_energy_pj() / max(led.samples, 1)
-        is_if = led.totals[:, COL["neuron_updates"]] > 0  # spikes are what IF nodes emit
-        spikes = led.totals[is_if, COL["events_out"]].sum() / max(led.samples, 1)
+        spikes = led.totals[spike_nodes(led), COL["events_out"]].sum() / max(led.samples, 1)
         lines.append(f"{title(r, results):>28} {_pct(r.accuracy()[-1]):>9} {led.per_sample('acs'):>14,.0f} "
                      f"{led.per_sample('macs'):>14,.0f} {spikes:>12,.0f} {led.per_sample('events_dropped'):>10,.0f} "
                      f"{e / 1e6:>10.4f} {e / base_e:>8.3f} {e / ann_e:>7.3f}")
@@ -113,7 +114,45 @@ def default_run_memory(net, *, batch: int = 128) -> str:
             f"{est.describe()}; available: {'unknown' if free is None else format_bytes(free)}")
 
 
-def full_report(results: Results) -> str:
+def _baseline(run: RunResult, results: Results) -> RunResult | None:
+    """The unmasked run to compare ``run`` with: of the same model first, else of another of the same structure."""
+    if not run.mask_ratio:
+        return None
+    unmasked = [r for r in results.runs if r.mask_ratio == 0.0 and r.modules and r is not run]
+    unmasked.sort(key=lambda r: r.model != run.model)
+    return unmasked[0] if unmasked else None
+
+
+def module_report(results: Results, level="auto") -> str:
+    """The first run's module table and, for each masked run, its savings per module against an unmasked run.
+
+    Parameters
+    ----------
+    results : Results
+    level : str or int
+        Row level, see :mod:`mstsim.modules` (``auto``, ``block``, ``module``, N).
+    """
+    level = check_level(level)
+    runs = [r for r in results.runs if r.modules]
+    if not runs:
+        return ("No per-module table: the results hold no module paths (a file written before mstsim recorded "
+                "them, or a model file that names no modules).")
+    tables = {id(r): module_table(r.ledger, r.modules, level) for r in runs}
+    parts = [module_text(tables[id(runs[0])], title(runs[0], results))]
+    for run in runs[1:]:
+        base = _baseline(run, results)
+        try:
+            if base is None:
+                raise ModuleError("no unmasked run to compare with")
+            sv = savings(tables[id(base)], tables[id(run)])
+        except ModuleError:
+            parts.append(module_text(tables[id(run)], title(run, results)))
+            continue
+        parts.append(savings_text(sv, f"{title(run, results)} vs {title(base, results)}"))
+    return "\n\n".join(parts)
+
+
+def full_report(results: Results, *, by_module="auto") -> str:
     c = results.config
     models = ", ".join(f"{m} (sha256 {h[:12]}...)" for m, h in zip(c.get("models", [c.get("model")]),
                                                                    c.get("models_sha256", [c.get("model_sha256", "")])))
@@ -121,4 +160,6 @@ def full_report(results: Results) -> str:
             f"{c.get('samples')} samples, T = {c.get('T')}, {c.get('dtype')}, seed {c.get('seed')}, "
             f"masks on {c.get('mask_sites')!r} sites")
     parts = [head, accuracy_table(results), cost_table(results), top_layers(results.runs[0])]
+    if by_module is not None:
+        parts.append(module_report(results, by_module))
     return "\n\n".join(parts)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .ir.errors import MstsimError
 from .ledger import COLUMNS, Ledger
+from .module_map import NodeModules
 
 FORMAT = "mstsim-results"
 FORMAT_VERSION = 1
@@ -65,6 +66,7 @@ class RunResult:
     neurons: np.ndarray           # (nodes,) elements per sample of each node
     spikes: dict = field(default_factory=dict)  # node -> (sample, step, index) int arrays
     model: str = ""               # which model (file stem), when a file holds several
+    modules: NodeModules = field(default_factory=NodeModules)  # module of each node (empty: unknown)
 
     def accuracy(self) -> np.ndarray:
         """SNN accuracy after each step, shape (T,): vs labels, or vs the ANN if labels are unknown."""
@@ -260,6 +262,8 @@ def _write_run(g: h5py.Group, run: RunResult) -> None:
     led.create_dataset("ann_macs", data=run.ledger.ann_macs)
     if run.ledger.per_step is not None:
         led.create_dataset("per_step", data=run.ledger.per_step, compression="gzip")
+    if run.modules:
+        _write_modules(led, run.ledger.nodes, run.modules)
     if run.spikes:
         sp = g.create_group("spikes")
         for i, (node, (sample, step, index)) in enumerate(run.spikes.items()):
@@ -320,6 +324,7 @@ def _read_run(path, name: str, g) -> RunResult:
                            f"expected ({n}, classes)")
     ledger = Ledger(nodes=nodes, kinds=_text(led["kinds"][()]), totals=totals.astype(np.int64),
                     ann_macs=found["ann_macs"].astype(np.int64), samples=samples, steps=T, per_step=per_step)
+    modules = _read_modules(path, where, led, nodes)
     spikes = {}
     for key in sorted(g.get("spikes", {})):
         ds = g["spikes"][key]
@@ -328,4 +333,30 @@ def _read_run(path, name: str, g) -> RunResult:
     ratio = float(g.attrs["mask_ratio"])
     return RunResult(name=name, mask_ratio=None if np.isnan(ratio) else ratio,
                      mask_sites=str(g.attrs["mask_sites"]) or None, T=T, ledger=ledger,
-                     spikes=spikes, model=str(g.attrs.get("model", "")), **arrays)
+                     spikes=spikes, model=str(g.attrs.get("model", "")), modules=modules, **arrays)
+
+
+MODULE_DATASETS = ("module_paths", "module_known", "module_parts", "ops")
+
+
+def _write_modules(led: h5py.Group, nodes: list[str], mods: NodeModules) -> None:
+    text = h5py.string_dtype()
+    led.create_dataset("module_paths", data=np.array([mods.paths.get(n, "") for n in nodes], dtype=text))
+    led.create_dataset("module_known", data=np.array([n in mods.paths for n in nodes], dtype=np.uint8))
+    led.create_dataset("module_parts", data=np.array([mods.parts.get(n, "") for n in nodes], dtype=text))
+    led.create_dataset("ops", data=np.array([mods.ops.get(n, "") for n in nodes], dtype=text))
+
+
+def _read_modules(path, where: str, led: h5py.Group, nodes: list[str]) -> NodeModules:
+    """The module datasets of a ledger group (files written before them have none: empty)."""
+    if "module_paths" not in led:
+        return NodeModules()
+    _need(path, f"{where} ledger", led, MODULE_DATASETS)
+    found = {k: led[k][()] for k in MODULE_DATASETS}
+    for key, arr in found.items():
+        if arr.shape != (len(nodes),):
+            raise ResultsError(f"{path}: {where}: {key} has shape {arr.shape}, expected ({len(nodes)},)")
+    paths, parts, ops = (_text(found[k]) for k in ("module_paths", "module_parts", "ops"))
+    known = found["module_known"].astype(bool)
+    return NodeModules(paths={n: p for n, p, k in zip(nodes, paths, known) if k},
+                       parts={n: p for n, p in zip(nodes, parts) if p}, ops={n: o for n, o in zip(nodes, ops) if o})

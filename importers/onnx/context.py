@@ -53,6 +53,8 @@ class Ctx:
         self.values: dict[str, Value] = {}
         self.graph = Graph()
         self.provenance: dict[str, str] = {}  # IR node -> ONNX node name
+        self.modules: dict[str, str] = {}  # IR node -> torch module path (see scopes.py)
+        self.module: str | None = None  # the module of the ONNX node being converted
         self.node: onnx.NodeProto | None = None  # the ONNX node being converted
         self._names: set[str] = set()
 
@@ -113,6 +115,8 @@ class Ctx:
         """Add ``node`` to the IR and return its value (checking the per-sample shape)."""
         self.graph.add(node)
         self.provenance[node.name] = self.node.name if self.node is not None else node.name
+        if self.module is not None:
+            self.modules[node.name] = self.module
         value = Value(node.name, tuple(int(n) for n in full), bax, k)
         if self.graph.shapes[node.name] != value.shape:
             raise self.error(f"internal shape mismatch for {node.name!r}: IR {self.graph.shapes[node.name]} "

@@ -14,6 +14,7 @@ from .loader import bind_input_shape, graph_inputs, infer_shapes, load_model
 from .patterns import ONNX_PASSES, OnnxView
 from .patterns.ir_passes import compose_remaps, fold_batchnorm, fold_bias
 from .registry import lookup
+from .scopes import fused_modules
 
 NO_QCFS = ("no QCFS activation (lam * clip(floor(x * L / lam + 0.5) / L, 0, 1)) found; this is a plain ANN "
            "and has nothing to convert to spikes. Replace its ReLUs by QCFS and train (or calibrate) before exporting")
@@ -67,8 +68,10 @@ def convert(path_or_model, *, input_shape=None, require_qcfs: bool = True):
     outputs = [o.name for o in model.graph.output]
     if len(outputs) != 1:
         raise UnsupportedUse(f"{source}: the model must have exactly one output, it has {outputs}")
-    view = OnnxView(list(model.graph.node), consts, set(outputs), source)
+    original = list(model.graph.node)
+    view = OnnxView(original, consts, set(outputs), source)
     counts = {name: fn(view, shapes) for name, fn in ONNX_PASSES}
+    modules = fused_modules(original, view.nodes)  # before conversion: the passes' chains are still known
     counts["batchnorm"] = sum(n.op_type == "BatchNormalization" for n in view.nodes)
     counts["layernorm"] += sum(n.op_type == "LayerNormalization" for n in view.nodes)
     if require_qcfs and counts["qcfs"] == 0:
@@ -84,7 +87,7 @@ def convert(path_or_model, *, input_shape=None, require_qcfs: bool = True):
     ctx.values[x] = Value(in_name, full_in, 0, 1)
     tensors = {in_name: x}
     for node in view.nodes:
-        ctx.node = node
+        ctx.node, ctx.module = node, modules.get(node.output[0]) if node.output else None
         for name, value in zip(node.output, _convert_node(node, ctx, types)):
             if name and value is not None:
                 ctx.values[name] = value
@@ -92,11 +95,13 @@ def convert(path_or_model, *, input_shape=None, require_qcfs: bool = True):
     out = ctx.value(outputs[0]) if outputs[0] in ctx.values else None
     if out is None:
         raise UnsupportedUse(f"{source}: the output {outputs[0]!r} does not depend on the input")
-    ctx.node = None
+    ctx.node, ctx.module = None, None
     out_name = ctx.fresh("output")
     ctx.graph.add(Output(name=out_name, inputs=(out.node,)))
     ctx.provenance[out_name] = outputs[0]
-    graph, tensors, counts["ir"] = _ir_passes(ctx.graph, tensors)
+    if ctx.modules:  # the file names modules: its input and output are the model's own
+        ctx.modules.update({in_name: "", out_name: ""})
+    graph, tensors, counts["ir"] = _ir_passes(ctx.graph, tensors, ctx.modules)
     layouts = {v.node: (v.full, v.bax, v.k) for v in ctx.values.values()}
     layouts[out_name] = (out.full, out.bax, out.k)  # the file's output, even when IR passes drop its node
     info = {"layouts": layouts, "provenance": ctx.provenance, "tensors": tensors, "patterns": counts, "source": source,
@@ -105,9 +110,45 @@ def convert(path_or_model, *, input_shape=None, require_qcfs: bool = True):
     return graph, info
 
 
-def _ir_passes(graph: Graph, tensors: dict):
+def _ir_passes(graph: Graph, tensors: dict, modules: dict):
     nodes, shapes, done = graph.nodes, dict(graph.shapes), {}
     for name, fn in (("bias", fold_bias), ("batchnorm", fold_batchnorm), ("remaps", compose_remaps)):
+        before = nodes
         nodes, tensors, done[name] = fn(nodes, tensors, shapes)
+        modules = _carry_modules(before, nodes, modules)
         shapes = dict(Graph(nodes).shapes)
-    return Graph(nodes), tensors, done
+    return Graph(nodes, modules=modules), tensors, done
+
+
+def _carry_modules(before, after, modules: dict) -> dict:
+    """Module paths across an IR pass.
+
+    A node keeps its name's path while its type does not change; one that
+    absorbed a node of its own type that it read (composed remaps) gets the
+    two paths' common ancestor. A node that took the name of the node reading
+    it (a Linear renamed to the BatchNorm or bias add folded into it) keeps
+    its own path.
+    """
+    old = {n.name: n for n in before}
+    names = {n.name for n in after}
+    out = {}
+    for n in after:
+        prev = old.get(n.name)
+        if prev is None:
+            continue
+        took = next((old[i] for i in prev.inputs if i not in names and type(old[i]) is type(n)), None)
+        path = modules.get(prev.name)
+        if type(prev) is not type(n):
+            path = modules.get(took.name) if took is not None else path
+        elif took is not None and path is not None and took.name in modules:
+            path = _common(path, modules[took.name])
+        if path is not None:
+            out[n.name] = path
+    return out
+
+
+def _common(a: str, b: str) -> str:
+    """The deepest module containing both dotted paths."""
+    pa, pb = a.split(".") if a else [], b.split(".") if b else []
+    n = next((i for i, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
+    return ".".join(pa[:n])

@@ -14,15 +14,21 @@ class Graph:
     Every node is checked when it is added: its inputs must already be in
     the graph, and its shape and kind (event or analog) are inferred then,
     so a mismatch is reported naming both nodes.
+
+    ``modules`` maps node names to the dotted path of the source module they
+    came from (``stages.0.1.attn.q_act``; ``""`` for the model's own forward),
+    as an importer found it; nodes it has no path for are absent. It is
+    bookkeeping only: nothing in the simulation reads it.
     """
 
-    def __init__(self, nodes: Iterable[Node] = ()) -> None:
+    def __init__(self, nodes: Iterable[Node] = (), *, modules: dict[str, str] | None = None) -> None:
         self._nodes: dict[str, Node] = {}
         self.shapes: dict[str, Shape] = {}
         self.kinds: dict[str, str] = {}
         self.consumers: dict[str, list[str]] = {}
         for node in nodes:
             self.add(node)
+        self.modules: dict[str, str] = {k: str(v) for k, v in (modules or {}).items() if k in self._nodes}
 
     # -- construction ------------------------------------------------------------
     def add(self, node: Node) -> str:
