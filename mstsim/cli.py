@@ -29,9 +29,11 @@ def command(name: str):
 
 
 def cmd_run(args) -> int:
+    from .modules import report_level
     from .report import full_report
     from .run import execute
     from .signals import Interrupted, guard
+    by_module = report_level(args.by_module)  # a bad level fails before the run
     start = time.perf_counter()
     with guard() as g:
         try:
@@ -39,7 +41,7 @@ def cmd_run(args) -> int:
         except Interrupted as stop:
             print(f"mstsim: {stop}", file=sys.stderr)
             return stop.exit_code
-    print(full_report(results))
+    print(full_report(results, by_module=by_module))
     print(f"\n({time.perf_counter() - start:.1f} s" + (f"; results in {args.out})" if args.out else ")"))
     return 0
 
@@ -52,8 +54,10 @@ def cmd_report(args) -> int:
     if is_sweep_file(args.results):  # a sweep's file has its own tables and plots
         from .sweep_report import report
         return report(args.results, args.plots)
+    from .modules import report_level
+    by_module = report_level(args.by_module)
     results = Results.load(args.results)
-    print(full_report(results))
+    print(full_report(results, by_module=by_module))
     if args.plots:
         if not have_matplotlib():
             print("\nno plots: matplotlib is not installed (pip install 'mstsim[plot]'); tables only",
@@ -111,6 +115,7 @@ def _run_parser(sub) -> None:
                           "events (default), through (every spike routed through the pool), dense")
     run.add_argument("--count-padding", action="store_true",
                      help="count padding taps in ANN MACs and dense MACs, as most papers' FLOP counts do")
+    _by_module_flag(run)
     run.add_argument("--record", choices=["spikes"], help="also store every spike event in --out")
     run.add_argument("--out", help="write the results to this HDF5 file")
     run.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
@@ -126,7 +131,13 @@ def _report_parser(sub) -> None:
     rep = sub.add_parser("report", help="the tables of a results file again, and PNG plots")
     rep.add_argument("results")
     rep.add_argument("--plots", metavar="DIR", help="write PNG plots to DIR (needs matplotlib)")
+    _by_module_flag(rep)
     rep.set_defaults(fn=cmd_report)
+
+
+def _by_module_flag(parser) -> None:
+    parser.add_argument("--by-module", nargs="?", const="auto", default="auto", metavar="LEVEL",
+                        help="per-module tables at LEVEL: auto (default), block, module, an integer depth, or off")
 
 
 @command("inspect")

@@ -123,6 +123,7 @@ class Job:
     graph: object
     name: str
     label: str
+    modules: object = None  # NodeModules of graph (attach_modules)
 
 
 def execute(args, guard: Guard | None = None) -> Results:
@@ -161,6 +162,7 @@ def execute(args, guard: Guard | None = None) -> Results:
               f"{args.samples}; running all {n}", file=sys.stderr)
     stream = pre.events == "stream" and dataset.kind == "events"
     planned = [_job(nets[m], m, r, sites, stream, several=len(models) > 1) for m, r in jobs]
+    attach_modules(planned, nets)
     for job in planned:
         _warn_not_spike_equivalent(job, nets[job.model])
     dtype = np.dtype(args.dtype)
@@ -240,6 +242,13 @@ def _job(net, model, ratio, sites, stream, *, several) -> Job:
     return Job(model, ratio, graph, name, label)
 
 
+def attach_modules(planned: list[Job], nets: dict) -> None:
+    """Each job's module map (mstsim.modules), from the imported graph its own graph derives from."""
+    from .module_map import node_modules
+    for job in planned:
+        job.modules = node_modules(job.graph, nets[job.model].graph.modules)
+
+
 def _spike_budget(graph, n, args, T, dtype, need_in) -> int | None:
     """Bytes recorded spikes may take: what the run leaves of the available memory (None: unknown)."""
     free = memory.available_bytes()
@@ -269,7 +278,7 @@ def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoin
         return RunResult(name=job.name, mask_ratio=job.ratio, mask_sites=None if job.ratio is None else sites,
                          T=T, labels=labels[:done], sample_ids=np.arange(done), predictions=preds[:, :done],
                          ann_predictions=ann_pred[:done], final_logits=final[:done], ledger=ledger,
-                         neurons=neurons, spikes=recorded, model=job.model.stem)
+                         neurons=neurons, spikes=recorded, model=job.model.stem, modules=job.modules)
 
     def on_batch(ids, res, ledger) -> None:
         nonlocal final, done
