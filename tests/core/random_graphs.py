@@ -6,13 +6,20 @@ Two families, for the two comparison rules of the engine against the oracle:
   that keep values dyadic (synapses, IF, remaps, adds, masks, max-pooling,
   the exact elementwise ops, products of spike and dyadic tensors). Every sum
   is exact in float32 and float64 in any order, so engine and oracle must
-  agree bit for bit. Pool and mean outputs (which divide by non-powers of
-  two) only ever feed an IF, whose update is one rounded addition in both.
+  agree bit for bit. Pool and mean outputs that divide by non-powers of
+  two only ever feed an IF, whose update is one rounded addition in both;
+  the pools of ``pool_into`` divide by powers of two and feed anything.
 - ``exact=False``: every node type, softmax, LayerNorm, Gelu and the
   transcendental elementwise ops included, with generic (non-dyadic)
   weights, thresholds and constants. Generic values make an exact tie at a
   threshold or a comparison a probability-zero event, so rounding
   differences between two float64 implementations cannot flip a spike.
+
+Both families draw affine-of-events tensors (``ae``: BatchNorm of spikes,
+adds with spikes, remaps, into IF, synaptic, analog and mixed consumers) and
+pools of spikes, of affine-of-events and of analog tensors into what the
+``through`` rule folds into (``pool_into``); see
+``tests/oracle/event_affine_graphs.py``.
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from mstsim.ir.synaptic import conv_out_size
 
 from .attention_graphs import random_attention, random_products
 from ..oracle.elementwise_graphs import elementwise_step, mask_step, unary_analog_step
+from ..oracle.event_affine_graphs import ae_step, head, pool_step, stem
 
 
 class Builder:
@@ -147,8 +155,9 @@ class Builder:
 
 
 IMAGE_STEPS = ["conv", "pool", "maxpool", "mean", "bn", "remap", "residual", "residual_analog", "elementwise",
-               "mask"]
-TOKEN_STEPS = ["mlp", "attention", "products", "remap", "residual", "residual_analog", "elementwise", "mask"]
+               "mask", "ae", "pool_into"]
+TOKEN_STEPS = ["mlp", "attention", "products", "remap", "residual", "residual_analog", "elementwise", "mask", "ae",
+               "pool_into"]
 ANALOG_STEPS = ["layernorm", "gelu", "softmax"]
 
 
@@ -172,6 +181,10 @@ def _step(b: Builder, kind: str, cur: str, spikes: list[str], op: str | None = N
         return elementwise_step(b, cur, op)
     if kind == "mask":
         return mask_step(b, cur)
+    if kind == "ae":
+        return ae_step(b, cur)
+    if kind == "pool_into":
+        return pool_step(b, cur)
     if kind == "mlp":
         hidden = b.spiking(b.affine(cur, b.draw(st.integers(1, 6))))
         return b.spiking(b.affine(hidden, g.shapes[cur][-1]))
@@ -197,7 +210,7 @@ TOKEN_ONLY = {"mlp", "attention", "products"}
 @st.composite
 def random_graphs(draw, max_layers: int = 5, exact: bool = True, tokens: bool | None = None,
                   focus: str | None = None):
-    """A random DAG ending in Flatten -> Affine -> Output, plus a matching input batch.
+    """A random DAG ending in Flatten -> Affine (or BatchNorm) -> Output, plus a matching input batch.
 
     The input is an image ``(C, H, W)`` or a token tensor ``(N, C)``, direct
     (analog, dyadic) or an event stream (counts). Image graphs may turn into
@@ -214,7 +227,8 @@ def random_graphs(draw, max_layers: int = 5, exact: bool = True, tokens: bool | 
         (draw(st.integers(1, 3)), draw(st.integers(3, 6)), draw(st.integers(3, 6)))
     stream = draw(st.booleans())
     g.add(Input("x", shape=shape, kind="event" if stream else "analog"))
-    cur = b.spiking(b.affine("x", draw(st.integers(2, 6))) if tokens else b.conv("x"))
+    first = stem(b, "x")
+    cur = b.spiking(b.affine(first, draw(st.integers(2, 6))) if len(g.shapes[first]) == 2 else b.conv(first))
     spikes = [cur]
     extra = [] if exact else ANALOG_STEPS
     if focus is not None:
@@ -231,9 +245,7 @@ def random_graphs(draw, max_layers: int = 5, exact: bool = True, tokens: bool | 
         if g.kinds[cur] == "event":
             spikes.append(cur)
     flat = g.add(remaps.flatten(b.name("flat"), cur, g.shapes[cur]))
-    classes = draw(st.integers(2, 4))
-    fc = g.add(Affine("fc", (flat,), weight=b.values((classes, g.shapes[flat][0])), bias=b.values((classes,))))
-    g.add(Output("out", (fc,)))
+    g.add(Output("out", (head(b, flat, draw(st.integers(2, 4))),)))
     batch = draw(st.integers(1, 3))
     if stream:
         x = b.rng.poisson(0.4, size=(batch, draw(st.integers(1, 5))) + shape).astype(np.float64)

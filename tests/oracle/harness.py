@@ -6,7 +6,8 @@ of the step; an event tensor is read as CSR per sample (``ptr``, ``idx``,
 ``val``), an analog one as an array ``(B, ...)``. Membrane potentials are
 read at the same moment from ``Simulator.potentials()`` (``{IF name: (B, n)
 array}``) when the engine offers it, else from the current engine's
-operators (``sim.ops[i].v``).
+operators (``sim.ops[i].v``). Both run with the same counting rules
+(``pool_rule``, ``count_padding``: keyword ``rules``), which change counts only.
 """
 from __future__ import annotations
 
@@ -60,8 +61,8 @@ def _dense(value, n: int):
     return arr.reshape(arr.shape[0], -1), None
 
 
-def engine_trace(graph, x, T, *, dtype, seed=0, sample_ids=None) -> Trace:
-    sim = Simulator(graph, dtype=dtype, seed=seed)
+def engine_trace(graph, x, T, *, dtype, seed=0, sample_ids=None, **rules) -> Trace:
+    sim = Simulator(graph, dtype=dtype, seed=seed, **rules)
     steps = []
 
     def on_step(t, values):
@@ -77,8 +78,8 @@ def engine_trace(graph, x, T, *, dtype, seed=0, sample_ids=None) -> Trace:
     return trace
 
 
-def oracle_trace(graph, x, T, *, dtype, seed=0, sample_ids=None) -> Trace:
-    cum, ledger, rec = ReferenceSimulator(graph, dtype=dtype, seed=seed).run(x, T, sample_ids=sample_ids)
+def oracle_trace(graph, x, T, *, dtype, seed=0, sample_ids=None, **rules) -> Trace:
+    cum, ledger, rec = ReferenceSimulator(graph, dtype=dtype, seed=seed, **rules).run(x, T, sample_ids=sample_ids)
     f64 = [{k: np.asarray(v, np.float64) for k, v in d.items()} for d in rec["values"]]
     pots = [{k: np.asarray(v, np.float64) for k, v in d.items()} for d in rec["potentials"]]
     return Trace(cum, ledger, f64, rec["counts"], pots)
@@ -162,13 +163,17 @@ def max_relative_error(graph, eng: Trace, ora: Trace) -> float:
     return worst
 
 
-def assert_engine_matches_oracle(graph, x, T, *, dtype, seed, sample_ids, rtol=0.0) -> None:
+def assert_engine_matches_oracle(graph, x, T, *, dtype, seed, sample_ids, rtol=0.0, **rules) -> None:
     """Run both and fail naming the first divergence: traces, logits (within rtol), then the ledger."""
-    eng = engine_trace(graph, x, T, dtype=dtype, seed=seed, sample_ids=sample_ids)
-    ora = oracle_trace(graph, x, T, dtype=dtype, seed=seed, sample_ids=sample_ids)
+    eng = engine_trace(graph, x, T, dtype=dtype, seed=seed, sample_ids=sample_ids, **rules)
+    ora = oracle_trace(graph, x, T, dtype=dtype, seed=seed, sample_ids=sample_ids, **rules)
     where = first_divergence(graph, eng, ora, rtol=rtol)
     assert where is None, where
     assert eng.cum.dtype == dtype
     assert np.all(_close(eng.cum, ora.cum, rtol)), "cumulative logits differ"
     where = ledger_divergence(eng.ledger, ora.ledger)
-    assert where is None, where
+    assert where is None, f"{where} ({_rules(rules)})"
+
+
+def _rules(rules: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in sorted(rules.items())) or "default rules"

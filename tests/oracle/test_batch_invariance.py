@@ -3,7 +3,8 @@
 On random graphs of both families, in float32 and float64: batch sizes 1, 3
 and all, and a shuffled order (with the samples' global ids passed along),
 must give the same bits: cumulative logits, predictions, the ledger totals
-and every per-step row. This is what the compiled plan guarantees (issue 8).
+and every per-step row, under a drawn pool rule and count_padding. This is
+what the compiled plan guarantees (issue 8).
 The random graphs are small; the wide graph below makes the dense analog
 work big enough for a BLAS-based engine to change its blocking with the
 batch shape (the Python-operator engine before the compiled plan failed it).
@@ -31,13 +32,13 @@ def _same(a, b, what):
     assert np.array_equal(a.ledger.per_step, b.ledger.per_step), f"{what}: per-step ledger differs"
 
 
-def check_batching(graph, x, dtype, seed):
-    whole = simulate(graph, x, T=T, dtype=dtype, seed=seed, detail=True)
+def check_batching(graph, x, dtype, seed, **rules):
+    whole = simulate(graph, x, T=T, dtype=dtype, seed=seed, detail=True, **rules)
     for size in (1, 3):
-        _same(whole, simulate(graph, x, T=T, dtype=dtype, seed=seed, detail=True, batch_size=size),
+        _same(whole, simulate(graph, x, T=T, dtype=dtype, seed=seed, detail=True, batch_size=size, **rules),
               f"batch size {size} vs {len(x)}")
     order = np.random.default_rng(seed).permutation(len(x))
-    shuffled = Simulator(graph, dtype=dtype, seed=seed).run(x[order], T, detail=True, sample_ids=order)
+    shuffled = Simulator(graph, dtype=dtype, seed=seed, **rules).run(x[order], T, detail=True, sample_ids=order)
     assert np.array_equal(shuffled.cum_logits, whole.cum_logits[:, order]), "shuffled samples: logits differ"
     assert np.array_equal(shuffled.ledger.totals, whole.ledger.totals), "shuffled samples: ledger differs"
     assert np.array_equal(shuffled.ledger.per_step, whole.ledger.per_step), "shuffled samples: ledger differs"
@@ -46,10 +47,12 @@ def check_batching(graph, x, dtype, seed):
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "analog"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @settings(max_examples=20)
-@given(data=st.data(), seed=st.integers(0, 2**32))
-def test_random_graphs_do_not_depend_on_batching(data, seed, dtype, exact):
+@given(data=st.data(), seed=st.integers(0, 2**32), pool_rule=st.sampled_from(["events", "through", "dense"]),
+       count_padding=st.booleans())
+def test_random_graphs_do_not_depend_on_batching(data, seed, dtype, exact, pool_rule, count_padding):
     graph, _ = data.draw(random_graphs(exact=exact))
-    check_batching(graph, random_inputs(graph, N, seed), dtype, seed)
+    check_batching(graph, random_inputs(graph, N, seed), dtype, seed, pool_rule=pool_rule,
+                   count_padding=count_padding)
 
 
 def wide_analog_graph(seed: int, n: int = 16, c: int = 32) -> Graph:
