@@ -76,6 +76,20 @@ class Dataset:
                 f"n={len(self)} classes={self.num_classes}>")
 
 
+class ImageArrayDataset(Dataset):
+    """Images held in memory: subclasses set ``images`` (N, C, H, W) float32 and ``labels`` (N,) int64."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
+        i = self._check_index(index)
+        return self.images[i], int(self.labels[i])
+
+
 class FileEventDataset(Dataset):
     """Event samples stored one recording per file.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Dataset, DatasetError, check_split
+from .base import DatasetError, ImageArrayDataset, check_split
 
 DATA_FILE = Path(__file__).parent / "data" / "digits.csv.gz"
 NUM_SAMPLES = 1797
@@ -55,7 +55,7 @@ def load_digits_table(path: Path = DATA_FILE) -> tuple[np.ndarray, np.ndarray]:
     return pixels.astype(np.uint8), labels
 
 
-class DigitsDataset(Dataset):
+class DigitsDataset(ImageArrayDataset):
     """8x8 grey digits as float32 ``(1, 8, 8)`` images in [0, 1] (pixel / 16)."""
 
     name = "digits"
@@ -67,10 +67,3 @@ class DigitsDataset(Dataset):
         rows = digits_split_indices(labels, split)
         self.images = (pixels[rows].reshape(-1, 1, 8, 8) / np.float32(16)).astype(np.float32)
         self.labels = labels[rows]
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
-        i = self._check_index(index)
-        return self.images[i], int(self.labels[i])

@@ -20,12 +20,13 @@ import numpy as np
 
 from mstsim.memory import MemoryEstimate, check_fits
 
-from .base import NUMPY_READ_ERRORS, Dataset, DatasetError, npy_data_bytes, require_file
+from .base import NUMPY_READ_ERRORS, DatasetError, ImageArrayDataset, npy_data_bytes, require_file
 
 _LIKELY_CHANNELS = (1, 2, 3, 4)
 
 
-def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+def _load_arrays(path: Path, optional: tuple[str, ...] = ("classes",)) -> dict[str, np.ndarray]:
+    """``x``, ``y`` and those of ``optional`` that the archive holds, checked to fit in memory."""
     try:
         loaded = np.load(path, allow_pickle=False)
     except (OSError,) + NUMPY_READ_ERRORS as exc:
@@ -41,7 +42,7 @@ def _load_arrays(path: Path) -> dict[str, np.ndarray]:
                 raise DatasetError(f"{path}: missing array(s) {sorted(missing)}; the archive "
                                    f"has {sorted(archive.files)}, expected 'x', 'y' "
                                    f"and optionally 'classes'")
-            keys = [k for k in ("x", "y", "classes") if k in archive.files]
+            keys = [k for k in ("x", "y") + tuple(optional) if k in archive.files]
             need = sum(_member_bytes(archive, k) for k in keys)
             check_fits(MemoryEstimate({"arrays": 2 * need}), f"reading {path}")
             return {k: archive[k] for k in keys}
@@ -56,6 +57,7 @@ def _member_bytes(archive, key: str) -> int:
 
 
 def _images(path: Path, x: np.ndarray) -> np.ndarray:
+    """``x`` as float32 in [0, 1] (uint8 scaled by 1/255), after its shape and range are checked."""
     if x.ndim != 4:
         raise DatasetError(f"{path}: 'x' must have shape (N, C, H, W), got {x.shape}")
     if x.shape[1] not in _LIKELY_CHANNELS and x.shape[3] in _LIKELY_CHANNELS:
@@ -74,6 +76,7 @@ def _images(path: Path, x: np.ndarray) -> np.ndarray:
 
 
 def _labels(path: Path, y: np.ndarray, n: int) -> np.ndarray:
+    """``y`` as int64, checked to be ``n`` non-negative integers."""
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
         raise DatasetError(f"{path}: 'y' must be an integer array of shape ({n},), "
                            f"got {y.dtype} {y.shape}")
@@ -82,7 +85,7 @@ def _labels(path: Path, y: np.ndarray, n: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-class NpzDataset(Dataset):
+class NpzDataset(ImageArrayDataset):
     """Images and labels held in memory from one ``.npz`` file."""
 
     name = "npz"
@@ -105,10 +108,3 @@ class NpzDataset(Dataset):
         else:
             classes = [str(i) for i in range(top)]
         super().__init__(split=split, classes=classes)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
-        i = self._check_index(index)
-        return self.images[i], int(self.labels[i])

@@ -160,7 +160,7 @@ def test_npz_not_a_zip_and_missing(tmp_path):
 
 # ---------------------------------------------------------------- registry
 @pytest.mark.parametrize("spec,message", [
-    ("mnist:/x", "unknown dataset spec 'mnist:/x'; expected one of: digits, cifar10:DIR"),
+    ("mnist:/x", "unknown dataset spec 'mnist:/x'; expected one of: digits, mnist5k, mnist5k:FILE, cifar10:DIR"),
     ("cifar10", r"needs a path: cifar10:DIR"),
     ("cifar10:/definitely/not/here", r"cifar10 directory /definitely/not/here does not exist"),
 ])
