@@ -18,8 +18,9 @@ MST_CONFIG = dict(img=16, patch=4, dim=32, depths=(2, 2), heads=(2, 4), window=2
                   mlp_bn=False, in_chans=1, num_classes=10)  # CIFAR-style MLP (no BN)
 
 
-def build_mst(masking_ratio=0.0):
-    model = MST(L=L, masking_ratio=masking_ratio, **MST_CONFIG)
+def build_mst(masking_ratio=0.0, config=None):
+    """MST(**config) (default MST_CONFIG) at L with lam 2.0 and Swin's bias-table init."""
+    model = MST(L=L, masking_ratio=masking_ratio, **(config or MST_CONFIG))
     for m in model.modules():
         if isinstance(m, QCFS):
             m.lam.data.fill_(LAM0)

@@ -153,14 +153,15 @@ class PatchMerging(nn.Module):
 
 class MST(nn.Module):
     def __init__(self, L=4, num_classes=10, img=16, patch=2, dim=16, depths=(2, 2),
-                 heads=(2, 4), window=4, masking_ratio=0.0, mlp_bn=False, in_chans=3, pool="mean"):
+                 heads=(2, 4), window=4, masking_ratio=0.0, mlp_bn=False, in_chans=3, pool="mean", pad=0):
         super().__init__()
         # "avgpool1d": the reference code's nn.AdaptiveAvgPool1d(1) over tokens (exported differently)
         self.avgpool = nn.AdaptiveAvgPool1d(1) if pool == "avgpool1d" else None
-        self.patch_embed = nn.Conv2d(in_chans, dim, patch, patch)
+        # pad: zero border of the image inside the patch embedding (28x28 MNIST seen as 32x32)
+        self.patch_embed = nn.Conv2d(in_chans, dim, patch, patch, padding=pad)
         self.embed_norm = TokenBN(dim)
         self.embed_act = QCFS(L, form=FORM)
-        res, stages = img // patch, []
+        res, stages = (img + 2 * pad) // patch, []
         for i, (depth, nh) in enumerate(zip(depths, heads)):
             blocks = [MSTBlock(dim, res, nh, window, 0 if j % 2 == 0 else window // 2,
                                L, masking_ratio, mlp_bn) for j in range(depth)]

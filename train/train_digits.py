@@ -62,13 +62,13 @@ def holdout(x, y):
     return (x[~val], y[~val]), (x[val], y[val])
 
 
-def shift_batch(x8, g):
-    """Random shift by up to 1 pixel in each direction (zero fill) of (B, 1, 8, 8) images."""
-    B = x8.shape[0]
-    padded = F.pad(x8, (1, 1, 1, 1))
-    dy, dx = (torch.randint(0, 3, (B,), generator=g) for _ in range(2))
-    ar = torch.arange(8)
-    rows, cols = (dy[:, None] + ar)[:, :, None], (dx[:, None] + ar)[:, None, :]
+def shift_batch(x, g, k=1):
+    """Random shift by up to k pixels in each direction (zero fill) of (B, 1, H, W) images."""
+    B, _, H, W = x.shape
+    padded = F.pad(x, (k, k, k, k))
+    dy, dx = (torch.randint(0, 2 * k + 1, (B,), generator=g) for _ in range(2))
+    rows = (dy[:, None] + torch.arange(H))[:, :, None]
+    cols = (dx[:, None] + torch.arange(W))[:, None, :]
     return padded[torch.arange(B)[:, None, None], 0, rows, cols].unsqueeze(1)
 
 
@@ -76,6 +76,11 @@ def to_input(x8, mean, std):
     """Torch version of digits_data.preprocess (nearest x2, normalise)."""
     up = x8.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
     return (up - mean) / std
+
+
+def digits_prep(mean, std):
+    """prep(x8, g): model input from raw 8x8 images, randomly shifted when a generator is given."""
+    return lambda x, g=None: to_input(shift_batch(x, g) if g is not None else x, mean, std)
 
 
 def param_groups(model, wd):
@@ -98,7 +103,7 @@ def train(name, recipe, data, trained, log):
     model = r["build"]()
     if r["init"]:
         model.load_state_dict(trained[r["init"]].state_dict())
-    (xtr8, ytr), (xte, yte), (mean, std) = data
+    (xtr, ytr), (xte, yte), prep = data
     opt = torch.optim.AdamW(param_groups(model, 0.05), lr=r["lr"])
     steps_per_epoch = math.ceil(len(ytr) / BATCH)
     total, warm = r["epochs"] * steps_per_epoch, r["warmup"] * steps_per_epoch
@@ -115,7 +120,7 @@ def train(name, recipe, data, trained, log):
         perm, loss_sum = torch.randperm(len(ytr), generator=g), 0.0
         for i in range(0, len(ytr), BATCH):
             idx = perm[i:i + BATCH]
-            x = to_input(shift_batch(xtr8[idx], g), mean, std)
+            x = prep(xtr[idx], g)
             loss = F.cross_entropy(model(x), ytr[idx], label_smoothing=0.1)
             opt.zero_grad()
             loss.backward()
@@ -123,11 +128,11 @@ def train(name, recipe, data, trained, log):
             opt.step()
             sched.step()
             loss_sum += loss.item() * len(idx)
-        if epoch % 5 == 4 or epoch == r["epochs"] - 1:
+        if epoch % 5 == 4 or epoch == r["epochs"] - 1 or epoch == 0:
             log(f"{name} epoch {epoch + 1}/{r['epochs']} loss {loss_sum / len(ytr):.4f} "
                 f"({time.time() - t0:.0f} s)")
     seconds = time.time() - t0
-    train_x = to_input(xtr8, mean, std)
+    train_x = prep(xtr)
     torch.manual_seed(r["seed"] + 1000)  # the masks of the evaluation below
     info = dict(seconds=round(seconds, 1), epochs=r["epochs"], lr=r["lr"], warmup_epochs=r["warmup"],
                 batch=BATCH, seed=r["seed"], init=r["init"], masking_ratio=r["ratio"],
@@ -166,14 +171,19 @@ def ort_check(model, x):
             "argmax_agreement": float((out.argmax(1) == ref.argmax(1)).mean())}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", choices=list(RECIPES),
+def recipe_parser(doc, recipes):
+    """The command line shared by the training scripts: --only NAME..., --val."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--only", nargs="*", choices=list(recipes),
                     help="only these models (and the ones they start from)")
     ap.add_argument("--val", action="store_true",
                     help="recipe development: train on 80%% of the train split, report accuracy "
                          "on the held-out 20%% (last 1/5 of each class), write nothing")
-    args = ap.parse_args()
+    return ap
+
+
+def main():
+    args = recipe_parser(__doc__, RECIPES).parse_args()
     torch.set_num_threads(THREADS)
     torch.use_deterministic_algorithms(True)
     xtr8, ytr = load_split("train")
@@ -182,24 +192,35 @@ def main():
         (xtr8, ytr), (xte8, yte) = holdout(xtr8, ytr)
     mean, std = norm_stats(xtr8)
     data = ((torch.from_numpy(xtr8), torch.from_numpy(ytr)),
-            (torch.from_numpy(preprocess(xte8, mean, std)), torch.from_numpy(yte)), (mean, std))
+            (torch.from_numpy(preprocess(xte8, mean, std)), torch.from_numpy(yte)), digits_prep(mean, std))
+    meta = lambda r: preprocess_meta(mean, std, r["T"], L, r["ratio"], r["sites"])
+    run_recipes(RECIPES, args.only, data, meta, ".venv-train/bin/python -m train.train_digits", val=args.val)
+
+
+def run_recipes(recipes, only, data, meta_for, command, *, val=False, threads=THREADS, keep=None):
+    """Train the recipes named in `only` (all if None) and their inits, in recipe order; export
+    each to models/<name>.onnx with meta_for(recipe) as metadata and write the training record
+    (`keep`: a folder for the state dicts, to re-export without training)."""
     os.makedirs(OUT, exist_ok=True)
-    wanted = set(args.only or RECIPES)
-    wanted |= {RECIPES[n]["init"] for n in wanted if RECIPES[n]["init"]}
+    wanted = set(only or recipes)
+    wanted |= {recipes[n]["init"] for n in wanted if recipes[n]["init"]}
     trained = {}
-    for name in [n for n in RECIPES if n in wanted]:  # recipe order: inits come first
-        r = RECIPES[name]
+    for name in [n for n in recipes if n in wanted]:  # recipe order: inits come first
+        r = recipes[name]
         model, info = train(name, r, data, trained, lambda s: print(s, flush=True))
         trained[name] = model
-        if args.val:
+        if keep and not val:
+            os.makedirs(keep, exist_ok=True)
+            torch.save(model.state_dict(), os.path.join(keep, name + ".pt"))
+        if val:
             print(name, "validation accuracy", info["torch_test_accuracy"], flush=True)
             continue
-        meta = preprocess_meta(mean, std, r["T"], L, r["ratio"], r["sites"])
+        meta = meta_for(r)
         path = os.path.join(OUT, name + ".onnx")
         info["onnx_bytes"] = export(model, path, data[1][0], meta)
         info["ort_check_masking0"] = ort_check(model, data[1][0])
-        info["command"] = ".venv-train/bin/python -m train.train_digits"
-        info["torch"], info["threads"] = torch.__version__, THREADS
+        info["command"] = command
+        info["torch"], info["threads"] = torch.__version__, threads
         card = os.path.join(OUT, name + ".json")
         old = json.load(open(card)) if os.path.exists(card) else {}
         old.update({"model": name, "preprocess": meta, "training": info})
@@ -207,7 +228,7 @@ def main():
             json.dump(old, f, indent=1, sort_keys=True)
             f.write("\n")
         print(name, json.dumps(info), flush=True)
-
+    return trained
 
 if __name__ == "__main__":
     main()
