@@ -4,8 +4,8 @@ The legacy (TorchScript) exporter writes it into node names,
 ``/stages/stages.0/stages.0.1/attn/q_act/Div`` or ``/layer2/downsample/downsample.0/Conv``:
 one segment per called module, its attribute name followed by the indices
 of list children. The dynamo exporter
-writes node metadata: ``pkg.torch.onnx.name_scopes`` (a list of module
-names, the first one empty for the root) or ``namespace``
+writes node metadata: ``pkg.torch.onnx.name_scopes`` (``['', 'layers.0', 'linear_1']``:
+the root's empty name, the modules, then the op) or ``namespace``
 (``": MST/stages: Sequential/stages.0: Sequential/.../div_2: aten.div.Tensor"``,
 a ``name: class`` pair per module, then the op).
 
@@ -42,9 +42,9 @@ def _from_name_scopes(value: str) -> str | None:
         scopes = ast.literal_eval(value)
     except (ValueError, SyntaxError):
         return None
-    if not isinstance(scopes, (list, tuple)) or not all(isinstance(s, str) for s in scopes):
+    if not isinstance(scopes, (list, tuple)) or not scopes or not all(isinstance(s, str) for s in scopes):
         return None
-    return _join(scopes)
+    return _join(scopes[:-1])  # the last name is the op's own
 
 
 def _from_namespace(value: str) -> str | None:

@@ -34,11 +34,14 @@ def test_node_module_from_each_exporter_form():
     legacy = _node("/stages/stages.0/stages.0.1/attn/MatMul")
     namespace = _node(meta={"namespace": ": m.MST/stages: Sequential/stages.0: Sequential/stages.0.1: m.Block/"
                                          "stages.0.1.attn: m.Attn/matmul: aten.matmul.default"})
-    scopes = _node(meta={"pkg.torch.onnx.name_scopes": "['', 'stages', 'stages.0', 'stages.0.1', 'attn']"})
+    # the forms torch 2.13's dynamo exporter writes: modules then the op's own name
+    scopes = _node(meta={"pkg.torch.onnx.name_scopes": "['', 'stages', 'stages.0', 'stages.0.1', 'attn', 'matmul']"})
     assert node_module(legacy) == node_module(namespace) == node_module(scopes) == "stages.0.1.attn"
     assert node_module(_node("/Slice")) == ""  # the model's own forward
     assert node_module(_node("Relu_3")) is None and node_module(_node("")) is None
     assert node_module(_node(meta={"namespace": "garbled"})) is None
+    assert node_module(_node(meta={"pkg.torch.onnx.name_scopes": "['', 'relu']"})) == ""
+    assert node_module(_node(meta={"pkg.torch.onnx.name_scopes": "['', 'layers.0', 'linear_1']"})) == "layers.0"
 
 
 @pytest.mark.parametrize("model", MODELS)
