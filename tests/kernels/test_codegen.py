@@ -42,7 +42,8 @@ def kernel_modules():
 #: the plan's op bodies and per-sample kernels are linked into ``plan_runner.run_sample``, whose
 #: machine code holds theirs: they are checked there (their own dispatchers carry no signature
 #: when the runner was loaded from Numba's cache, so checking them one by one would depend on it)
-INSIDE_THE_RUNNER = ("mstsim.kernels.plan_ops", "mstsim.kernels.plan_ops_analog", "mstsim.kernels.sample_")
+INSIDE_THE_RUNNER = ("mstsim.kernels.plan_ops", "mstsim.kernels.plan_ops_analog", "mstsim.kernels.plan_shadow",
+                     "mstsim.kernels.sample_")
 
 
 def kernel_dispatchers() -> dict[str, Dispatcher]:
