@@ -187,7 +187,7 @@ def _factorised(axes, gathers, node, cout_shape, where: str):
         per_pattern = sp.csr_matrix((np.ones(chan.size, np.int64), (chan, inverse)), shape=(c, n_pat))
     per_channel = per_pattern @ counts
     eff = np.asarray(per_channel)[:, ycls[:, None] * len(xsets) + xcls[None, :]]
-    return fan.reshape(-1).astype(np.int64), eff.reshape(-1).astype(np.int64)
+    return fan.reshape(-1).astype(np.int64, copy=False), eff.reshape(-1).astype(np.int64, copy=False)
 
 
 def _synapses(node, cin_shape, cout_shape, nonzero: bool):
