@@ -94,6 +94,10 @@ def producers(nodes) -> dict[str, onnx.NodeProto]:
     return {o: n for n in nodes for o in n.output if o}
 
 
+def _signature(node: onnx.NodeProto) -> tuple:
+    return node.domain, node.op_type, tuple(node.input), tuple(node.output)
+
+
 def fused_modules(original, final) -> dict[str, str]:
     """Output tensor -> module path of every node of ``final`` (original or fused).
 
@@ -101,15 +105,17 @@ def fused_modules(original, final) -> dict[str, str]:
     its chain's nodes came from (ties: the chain's last node), so a QCFS
     whose chain reaches one op outside the QCFS module still belongs to it.
     The chain is found from the original graph: the replaced nodes between
-    the fused node's inputs and its output.
+    the fused node's inputs and its output. Nodes are matched by op, inputs
+    and outputs, never by object identity, so passes may copy nodes.
     """
-    kept = {id(n) for n in final}
+    kept = {_signature(n) for n in final}
     made = producers(original)
     out: dict[str, str] = {}
     for node in final:
         if not node.output or not node.output[0]:
             continue
-        chain = [node] if made.get(node.output[0]) is node else _chain(node, made, kept)
+        same = made.get(node.output[0])
+        chain = [same] if same is not None and _signature(same) == _signature(node) else _chain(node, made, kept)
         found = [m for m in (_weight_owner(n, node_module(n)) for n in chain) if m is not None]
         if found:
             counts = Counter(found)
@@ -126,9 +132,9 @@ def _chain(fused: onnx.NodeProto, made: dict, kept: set) -> list:
     while todo:
         t = todo.pop(0)
         n = made.get(t)
-        if t in stop or n is None or id(n) in kept or id(n) in seen:
+        if t in stop or n is None or _signature(n) in kept or t in seen:
             continue
-        seen.add(id(n))
+        seen.update(n.output)
         chain.append(n)
         todo.extend(n.input)
     return chain

@@ -82,3 +82,30 @@ def test_a_file_without_module_names_has_no_paths(tmp_path):
     path = tmp_path / "anon.onnx"
     onnx.save(model, str(path))
     assert load(path).graph.modules == {}
+
+
+def test_a_qcfs_chain_reaching_past_its_module_keeps_the_qcfs_module(tmp_path):
+    import numpy as np
+    from onnx import TensorProto, numpy_helper
+
+    lam, levels = 2.0, 4.0
+    consts = {"W": np.eye(4, dtype=np.float32), "lam": np.float32(lam), "L": np.float32(levels),
+              "half": np.float32(0.5), "zero": np.float32(0.0), "one": np.float32(1.0)}
+    chain = [("MatMul", "/fc/MatMul", ["x", "W"]), ("Div", "/act/Div", ["lam"]), ("Mul", "/act/Mul", ["L"]),
+             ("Add", "/act/Add", ["half"]), ("Floor", "/act/Floor", []), ("Div", "/act/Div_1", ["L"]),
+             ("Clip", "/act/Clip", ["zero", "one"]), ("Mul", "/act/Mul_1", ["lam"]),
+             ("Relu", "/head/Relu", [])]  # QCFS then ReLU is still QCFS: the matcher takes the ReLU in
+    nodes, prev = [], None
+    for i, (op, name, extra) in enumerate(chain):
+        inputs = extra if prev is None else [prev] + extra
+        out = "y" if i == len(chain) - 1 else f"t{i}"
+        nodes.append(helper.make_node(op, inputs, [out], name=name))
+        prev = out
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+                              [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()])
+    path = tmp_path / "qcfs.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    g = load(path).graph
+    assert [(type(n).__name__, g.modules[n.name]) for n in g] == [("Input", ""), ("Affine", "fc"), ("IF", "act"),
+                                                                 ("Output", "")]
