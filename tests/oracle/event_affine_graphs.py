@@ -2,7 +2,7 @@
 
 - ``ae_step``: spikes -> an affine of events (a BatchNorm of spikes with or without shift, maybe added
   to spikes or to another BatchNorm) -> remaps of it (slice, concat, transpose, reshape, roll, gather,
-  window partition) -> an IF, an Affine or Conv2d, an analog op that materialises it, or an add or
+  zero padding, window partition) -> an IF, an Affine or Conv2d, an analog op that materialises it, or an add or
   concat with a truly analog tensor.
 - ``pool_step``: a pool (AvgPool2d with overlapping windows, padding and either ``count_include_pad``,
   or a Mean) of spikes, of an affine of events or of an analog tensor -> single-input remaps -> Affine,
@@ -52,7 +52,7 @@ def same_rank_remap(b, src: str) -> str:
     """A remap of ``src`` whose output has the rank of its input (so the graph's steps still fit)."""
     shape = b.shape(src)
     d, last = b.draw, len(shape) - 1
-    op = d(st.sampled_from(["slice", "concat", "transpose", "reshape", "roll", "gather", "window"]))
+    op = d(st.sampled_from(["slice", "concat", "transpose", "reshape", "roll", "gather", "window", "pad"]))
     name = b.name(op)
     if op == "slice" and max(shape) > 1:
         axis = int(np.argmax(shape))
@@ -66,6 +66,9 @@ def same_rank_remap(b, src: str) -> str:
         return b.g.add(remaps.reshape(name, src, shape, shape[:-2] + new))
     if op == "roll":
         return b.g.add(remaps.roll(name, src, shape, (d(st.integers(-2, 2)),), (d(st.integers(0, last)),)))
+    if op == "pad":  # elements read from nowhere: no events there
+        pads = [(0, 0)] * last + [(d(st.integers(0, 1)), 1)]
+        return b.g.add(remaps.pad(name, src, shape, pads))
     if op == "gather":  # repeated indices copy (underlying) events
         idx = b.rng.integers(0, shape[0], size=d(st.integers(1, shape[0] + 1)))
         return b.g.add(remaps.gather(name, src, shape, idx, 0))
