@@ -15,6 +15,8 @@ from mstsim.ir import IF, Add, Affine, Graph, Input, Mean, Output, remaps
 from mstsim.ir.analog import Elementwise, Softmax
 from mstsim.ir.attention import Mask, MatMul
 
+from ..oracle.event_affine_graphs import batch_norm
+
 
 def dyadic(rng, shape, scale=8.0, lo=-4, hi=4):
     return rng.integers(lo, hi + 1, size=shape) / scale
@@ -75,15 +77,19 @@ def random_attention(b, cur: str) -> str:
     have one head broadcast over the query heads); masks on q, k and the
     score spikes; q k^T (spike x spike) * scale -> IF -> Mask -> + bias
     (+ shift mask, broadcast over heads) -> softmax (generic family) -> P v
-    (analog x spike) -> IF -> proj -> IF (+ shortcut -> IF).
+    (analog x spike) -> IF -> proj -> IF (+ shortcut -> IF). q, k, v and the shortcut read the
+    spikes or a BatchNorm of them (an affine of events, as MST's residual stream).
     """
     g, draw = b.g, b.draw
     n, c = b.shape(cur)
     w = draw(st.sampled_from([k for k in (1, 2) if n % k == 0]))
     m, h, d = n // w, draw(st.integers(1, 2)), draw(st.integers(1, 3))
 
+    # MST's blocks read the residual stream through a BatchNorm: an affine of events into qkv
+    stream = batch_norm(b, cur) if draw(st.booleans()) else cur
+
     def heads(nh: int) -> str:
-        s = b.spiking(b.affine(cur, nh * d))
+        s = b.spiking(b.affine(stream, nh * d))
         r = g.add(remaps.reshape(b.name("split"), s, (n, nh * d), (w, m, nh, d)))
         return g.add(remaps.transpose(b.name("heads"), r, (w, m, nh, d), (0, 2, 1, 3)))
 
@@ -111,7 +117,7 @@ def random_attention(b, cur: str) -> str:
     tokens = g.add(remaps.reshape(b.name("tokens"), back, (w, m, h, d), (n, h * d)))
     out = b.spiking(b.affine(tokens, c))
     if draw(st.booleans()):
-        out = b.spiking(g.add(Add(b.name("shortcut"), (out, cur))))
+        out = b.spiking(g.add(Add(b.name("shortcut"), (out, stream))))  # events + events, or an affine of events
     return out
 
 
