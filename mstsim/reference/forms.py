@@ -1,7 +1,7 @@
 """What every tensor is, for counting: events, affine-of-events, analog, or routed through a pool.
 
 Decided once per graph from its structure and the pool rule (docs/accounting.md
-rules 3, 6 and 7):
+rules 16 and 17):
 
 - ``EVENT``: spikes and event streams, merged by adds and moved by remaps;
 - ``AE`` (affine of events): a per-channel affine of events or AE, an add or
@@ -9,7 +9,8 @@ rules 3, 6 and 7):
   ``events`` rule. It carries underlying events and an offset flag;
 - ``ROUTED``: the output of a pool under the ``through`` rule and of the
   single-input remaps after it, up to the synaptic consumers (Affine, Conv2d,
-  IF) that the pool folds into. It carries the pool's input events and a 0/1
+  IF) that the pool folds into. It carries the pool's input events (which
+  the pool and those remaps pass on unchanged) and a 0/1
   matrix ``route`` from the pool's input elements to its own elements; the
   consumer's fan-out is that matrix times its synapse matrix, counted as
   distinct targets (a union, not a sum of paths);
@@ -32,6 +33,7 @@ THROUGH_CONSUMERS = (Affine, Conv2d, IF)
 
 
 def check_pool_rule(value) -> str:
+    """``value`` if it names a pool rule, else an ArgumentError (a ValueError) naming ``pool_rule``."""
     if not isinstance(value, str) or value not in POOL_RULES:
         raise ArgumentError(f"pool_rule must be one of {', '.join(POOL_RULES)}, got {value!r}")
     return value
