@@ -143,4 +143,7 @@ def configure_rsm(graph: Graph, ratio: float, sites="attention") -> Graph:
         out.add(dataclasses.replace(node, **changes) if changes else node)
         if node.name in rename:
             out.add(Mask(rename[node.name], (node.name,), ratio=ratio, site=f"{label}:{node.name}"))
+    # module paths carry over; a new mask belongs to the module of the neuron it masks
+    out.modules = dict(graph.modules)
+    out.modules.update({rename[s]: graph.modules[s] for s in rename if s in graph.modules})
     return out
