@@ -14,10 +14,25 @@ the child's ``ru_maxrss`` and CPU time its ``ru_utime + ru_stime`` (``os.wait4``
 machine the CPU time of the whole command is the figure the other jobs inflate least. A warm run at ``--T 64`` shows whether
 memory grows with T; ``--full`` adds the whole default run (all test samples,
 the bundled T). Writes ``benchmarks/results_startup.md``.
+
+    python benchmarks/bench_startup.py --models [FILE.onnx ...] [--warm N] [--out PATH]
+
+times, per model, a fresh interpreter that imports the model and is ready to
+simulate: ``import mstsim``, the importer and onnx, ``mstsim.from_onnx(FILE)``
+and a first ``simulate`` of one sample for one step (which loads the cached
+kernels), each phase timed inside the child, the whole from ``Popen`` to the
+child's report; peak RSS and CPU as above. One cold run fills a fresh
+``NUMBA_CACHE_DIR`` (the kernels do not depend on the model), then every
+model runs ``--warm`` times (default 3) and the minimum counts. Without
+files: the bundled models. The child runs in this script's checkout and
+imports ``mstsim`` from there, so the script copied into another checkout
+measures that one (the results name the tree). Writes
+``benchmarks/results_startup_models.md``.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pathlib
 import re
@@ -64,12 +79,88 @@ def import_time(cache_dir) -> float:
     return time.perf_counter() - t0
 
 
+#: the child of ``--models``: each phase from its own start, then one JSON line
+CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import numpy as np
+import mstsim
+t1 = time.perf_counter()
+import onnx
+from mstsim.importers import onnx as _importer
+t2 = time.perf_counter()
+net = mstsim.from_onnx(sys.argv[1])
+t3 = time.perf_counter()
+x = np.random.default_rng(0).random((1, *net.input_shape)).astype(np.float32)
+net.simulate(x, T=1)
+t4 = time.perf_counter()
+print(json.dumps(dict(tree=str(mstsim.__file__), import_mstsim=t1 - t0, import_importer=t2 - t1,
+                      from_onnx=t3 - t2, first_simulate=t4 - t3, in_child=t4 - t0)), flush=True)
+"""
+
+
+def launch_model(path, cache_dir) -> dict:
+    """One fresh interpreter importing ``path`` and simulating one step; its phases, wall to ready, CPU, RSS."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, stderr=err,
+                             text=True, env=env, cwd=ROOT)
+        line = p.stdout.readline()
+        ready = time.perf_counter() - t0
+        p.stdout.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if p.returncode or not line.strip():
+            err.seek(0)
+            raise SystemExit(f"importing {path} failed ({p.returncode}):\n{err.read()[-2000:]}")
+    r = json.loads(line)
+    r.update(ready=ready, load=load, start=ready - r["in_child"], cpu=usage.ru_utime + usage.ru_stime,
+             rss_mib=usage.ru_maxrss / 1024)
+    return r
+
+
+def model_rows(paths, warm: int) -> list[str]:
+    """Cold once (fills a fresh cache), then ``warm`` runs of every model; the table as Markdown lines."""
+    phases = ("start", "import_mstsim", "import_importer", "from_onnx", "first_simulate", "ready", "cpu", "rss_mib")
+    lines = ["| model | case | interpreter s | import mstsim s | import onnx + importer s | from_onnx s "
+             "| first simulate s | **ready s** | CPU s | peak RSS MiB | load avg |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def row(name, case, values, loads):
+        cells = [f"{values[k]:.0f}" if k == "rss_mib" else f"{values[k]:.2f}" for k in phases]
+        return f"| {name} | {case} | " + " | ".join(cells) + f" | {min(loads):.2f}-{max(loads):.2f} |"
+
+    with tempfile.TemporaryDirectory(prefix="mstsim-numba-cache-") as cache:
+        cold = launch_model(paths[0], cache)
+        lines.append(row(pathlib.Path(paths[0]).name, "cold (empty Numba cache)", cold, [cold["load"]]))
+        for path in paths:
+            runs = [launch_model(path, cache) for _ in range(warm)]
+            best = {k: min(r[k] for r in runs) for k in phases}
+            lines.append(row(pathlib.Path(path).name, f"warm, best of {warm}", best, [r["load"] for r in runs]))
+    return [f"Tree measured: `{pathlib.Path(cold['tree']).parent.parent}`. Warm rows: each column is its own "
+            "minimum over the runs (so the phases need not add up to *ready*, Popen to the child's report); "
+            "load avg = the 1-minute load average before each run (range).", ""] + lines
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warm", type=int, default=3, help="warm repetitions (default 3)")
     ap.add_argument("--full", action="store_true", help="also the whole default run, warm")
-    ap.add_argument("--out", default=str(pathlib.Path(__file__).with_name("results_startup.md")))
+    ap.add_argument("--models", nargs="*", default=None, metavar="FILE",
+                    help="time import-and-ready per model instead (default files: the bundled models)")
+    ap.add_argument("--out", default=None, help="results file (default benchmarks/results_startup[_models].md)")
     a = ap.parse_args(argv)
+    if a.models is not None:
+        paths = a.models or sorted(str(p) for p in (ROOT / "models").glob("*.onnx"))
+        text = "\n".join(model_rows(paths, a.warm)) + "\n"
+        print(text)
+        out = a.out or str(pathlib.Path(__file__).with_name("results_startup_models.md"))
+        pathlib.Path(out).write_text(f"# Start-up per model\n\nCommand: `python benchmarks/bench_startup.py "
+                                     f"{' '.join(sys.argv[1:])}`\n\n{text}")
+        return 0
+    a.out = a.out or str(pathlib.Path(__file__).with_name("results_startup.md"))
     rows = []
     with tempfile.TemporaryDirectory(prefix="mstsim-numba-cache-") as cache:
         load0 = os.getloadavg()[0]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
+from onnx.reference.op_run import OpRun
+from onnx.reference.ops import load_op
 
 from .errors import MalformedModel, node_label
 
@@ -39,6 +41,40 @@ def static_types(model: onnx.ModelProto) -> dict[str, int]:
     return out
 
 
+#: initializers with more elements than this go to shape inference by type and shape only: no ONNX
+#: shape inference reads the values of a tensor that large (shapes, axes, pads and scales are short vectors)
+_VALUES_NOT_NEEDED = 1024
+#: ... when they hold this many elements in all (below it, copying the nodes costs more than it saves)
+_WORTH_LEAVING_OUT = 1 << 20
+
+
+def infer_shapes_without_weights(model: onnx.ModelProto, **options) -> onnx.ModelProto:
+    """``onnx.shape_inference.infer_shapes(model, **options)``, without serialising the weights.
+
+    Inference gets a copy of the model in which every large initializer is
+    a graph input of the same type and shape instead; its annotations
+    (``value_info`` and the outputs' types) are put on ``model``, which is
+    returned. Serialising a model of 100 MB of weights to C++ and back is
+    what made inference slow; the annotations are the same.
+    """
+    sizes = {t.name: int(np.prod(t.dims)) for t in model.graph.initializer}
+    big = {name for name, n in sizes.items() if n > _VALUES_NOT_NEEDED}
+    if sum(sizes[name] for name in big) < _WORTH_LEAVING_OUT:
+        return shape_inference.infer_shapes(model, **options)
+    light = _copy_except(model, onnx.ModelProto(), {"graph"})
+    _copy_except(model.graph, light.graph, {"initializer"})
+    declared = {i.name for i in model.graph.input}  # (an initializer may be an input too: its declaration stays)
+    light.graph.input.extend(helper.make_tensor_value_info(t.name, t.data_type, t.dims)
+                             for t in model.graph.initializer if t.name in big and t.name not in declared)
+    light.graph.initializer.extend(t for t in model.graph.initializer if t.name not in big)
+    inferred = shape_inference.infer_shapes(light, **options)
+    del model.graph.value_info[:]
+    model.graph.value_info.extend(inferred.graph.value_info)
+    del model.graph.output[:]
+    model.graph.output.extend(inferred.graph.output)
+    return model
+
+
 def _shape_value(node: onnx.NodeProto, shape: tuple[int, ...]) -> np.ndarray:
     if node.op_type == "Size":
         return np.array(int(np.prod(shape)), dtype=np.int64)
@@ -48,6 +84,48 @@ def _shape_value(node: onnx.NodeProto, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _evaluate(node: onnx.NodeProto, args: list, opsets: dict[str, int], source: str) -> list:
+    """Run ``node`` alone on constant inputs with ONNX's reference implementation at the file's opsets.
+
+    The reference op is called directly (what :func:`_evaluate_as_model` does
+    inside the evaluator, without building and checking a model per node);
+    anything out of the ordinary (a context-dependent op, a subgraph, an
+    error) goes the model's way, which gives the same values or the error.
+    """
+    try:
+        return _run_reference_op(node, args, opsets)
+    except Exception:  # noqa: BLE001 (rerun as a model: its error is the one reported)
+        return _evaluate_as_model(node, args, opsets, source)
+
+
+#: reference implementations by (op type, opset): loading one costs more than running it
+_REFERENCE_OPS: dict[tuple[str, int], type] = {}
+_RUN_PARAMS = {"log": lambda pattern, *args: None, "verbose": 0, "new_ops": {}, "existing_functions": {},
+               "evaluator_cls": ReferenceEvaluator}
+
+
+def _run_reference_op(node: onnx.NodeProto, args: list, opsets: dict[str, int]) -> list:
+    """What :class:`ReferenceEvaluator` does with a one-node model of ``node``; raises on anything unusual."""
+    if node.domain != "" or "" not in opsets:
+        raise LookupError("not a plain ai.onnx node")
+    feeds = {name: np.asarray(value) for name, value in zip(node.input, args) if name}
+    for v in feeds.values():
+        helper.np_dtype_to_tensor_dtype(v.dtype)  # the model's input declaration would refuse it
+    key = (node.op_type, opsets[""])
+    impl = _REFERENCE_OPS.get(key)
+    if impl is None:
+        impl = load_op("", node.op_type, opsets[""], evaluator_cls=ReferenceEvaluator)
+        if not (isinstance(impl, type) and issubclass(impl, OpRun)):
+            raise LookupError("implemented as a function")
+        _REFERENCE_OPS[key] = impl
+    op = impl(node, dict(_RUN_PARAMS, opsets=dict(opsets)))
+    if op.need_context() or op.has_linked_attribute:
+        raise LookupError("needs the evaluator's context")
+    results = {"": None, **feeds}
+    results.update(zip(node.output, op.run(*[results[i] for i in node.input])))
+    return [results[o] if o else None for o in node.output]
+
+
+def _evaluate_as_model(node: onnx.NodeProto, args: list, opsets: dict[str, int], source: str) -> list:
     """Run ``node`` alone on constant inputs, as a one-node model carrying the file's opsets.
 
     (The reference evaluator given a bare node runs it at the newest
@@ -80,10 +158,13 @@ def fold_constants(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto
     """Return the model without its constant subgraphs, and the constants by tensor name.
 
     The returned model keeps as initializers only the constants its
-    remaining nodes read.
+    remaining nodes read (the file's own tensors as they were, folded
+    values as new tensors); the given model is not changed.
     """
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
-    consts = {t.name: _initializer(t, source) for t in model.graph.initializer}
+    tensors = {t.name: t for t in model.graph.initializer}
+    consts = {name: _initializer(t, source) for name, t in tensors.items()}
+    decoded = dict(consts)  # a file tensor whose value is still the one read from it is kept as it is
     shapes = static_shapes(model)
     kept = []
     for node in model.graph.node:
@@ -100,15 +181,30 @@ def fold_constants(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto
         else:
             kept.append(node)
     used = {i for n in kept for i in n.input} | {o.name for o in model.graph.output}
-    folded = onnx.ModelProto()
-    folded.CopyFrom(model)
-    del folded.graph.node[:]
+    inits = [tensors[name] if decoded.get(name) is v else numpy_helper.from_array(np.asarray(v), name)
+             for name, v in consts.items() if name in used]
+    folded = _copy_except(model, onnx.ModelProto(), {"graph"})
+    _copy_except(model.graph, folded.graph, {"node", "initializer", "input"})
     folded.graph.node.extend(kept)
-    del folded.graph.initializer[:]
-    folded.graph.initializer.extend(numpy_helper.from_array(np.asarray(v), name)
-                                    for name, v in consts.items() if name in used)
-    inits = {t.name for t in folded.graph.initializer}
-    keep_inputs = [i for i in folded.graph.input if i.name not in consts or i.name in inits]
-    del folded.graph.input[:]
-    folded.graph.input.extend(keep_inputs)
+    folded.graph.initializer.extend(inits)
+    names = {t.name for t in inits}
+    folded.graph.input.extend(i for i in model.graph.input if i.name not in consts or i.name in names)
     return folded, consts
+
+
+def _copy_except(src, dst, skip: set[str]):
+    """Copy every set field of protobuf message ``src`` into ``dst`` but those named in ``skip``; return ``dst``.
+
+    (A whole-model copy would copy every weight only to delete most of them.)
+    """
+    for field, value in src.ListFields():
+        if field.name in skip:
+            continue
+        repeated = field.is_repeated if hasattr(field, "is_repeated") else field.label == field.LABEL_REPEATED
+        if repeated:
+            getattr(dst, field.name).extend(value)
+        elif field.type == field.TYPE_MESSAGE:
+            getattr(dst, field.name).CopyFrom(value)
+        else:
+            setattr(dst, field.name, value)
+    return dst

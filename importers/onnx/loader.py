@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 
 import onnx
-from onnx import external_data_helper, shape_inference
+from onnx import external_data_helper
 
 from .errors import MalformedModel, NoQCFS, UnsafeExternalData, UnsupportedUse
+from .fold import infer_shapes_without_weights
 from .registry import MAX_OPSET
 
 
@@ -163,6 +164,6 @@ def infer_shapes(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
             if not d.HasField("dim_value"):
                 d.Clear()
     try:
-        return shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+        return infer_shapes_without_weights(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as exc:
         raise MalformedModel(f"{source}: shape inference failed: {str(exc).strip()[:500]}") from None

@@ -60,6 +60,18 @@ def _qcfs(x, lam, levels):
     return lam * np.clip(np.floor(x * levels / lam + 0.5) / levels, 0, 1)
 
 
+def _distance_to_nearest(xs, ascending):
+    """``min_j |xs - ascending[j]|`` per point, from the two neighbours of each point only.
+
+    Rounding is monotone, so ``|fl(x - t)|`` grows as t moves away from x on
+    either side: the minimum over all t is at the nearest one below or above,
+    and this equals the full ``len(xs) x len(ascending)`` minimum bit for bit.
+    """
+    above = np.minimum(np.searchsorted(ascending, xs), len(ascending) - 1)
+    below = np.maximum(above - 1, 0)
+    return np.minimum(np.abs(xs - ascending[below]), np.abs(xs - ascending[above]))
+
+
 def match_qcfs(fns) -> tuple[float, int] | None:
     """(lam, L) if the composed function equals a QCFS, else None."""
     def g(x):
@@ -77,7 +89,7 @@ def match_qcfs(fns) -> tuple[float, int] | None:
     if levels < 1 or levels > 4096:
         return None
     thresholds = lam * (np.arange(1, levels + 1) - 0.5) / levels
-    near = np.min(np.abs(xs[:, None] - thresholds[None, :]), axis=1) < 1e-6 * lam
+    near = _distance_to_nearest(xs, thresholds) < 1e-6 * lam
     if not np.allclose(ys[~near], _qcfs(xs[~near], lam, levels), rtol=1e-6, atol=1e-9 * lam):
         return None
     probe = np.concatenate([thresholds * (1 - 1e-5), thresholds * (1 + 1e-5)])

@@ -14,7 +14,9 @@ class OnnxView:
         self.nodes, self.consts, self.outputs, self.source = list(nodes), consts, outputs, source
         self.producer: dict[str, onnx.NodeProto] = {}
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
-        for node in self.nodes:
+        self._rank: dict[int, int] = {}  # id(node) -> a key that orders the nodes as self.nodes does
+        for rank, node in enumerate(self.nodes):
+            self._rank[id(node)] = rank
             for o in node.output:
                 self.producer[o] = node
             for i in node.input:
@@ -38,9 +40,44 @@ class OnnxView:
         return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
     def replace(self, old: list[onnx.NodeProto], new: onnx.NodeProto) -> None:
-        """Put ``new`` where the last of ``old`` was and drop ``old``; refresh the maps."""
+        """Put ``new`` where the last of ``old`` was and drop ``old``; update the maps.
+
+        The maps end as a rebuild from the new node list would make them
+        (consumers in node order), at the cost of the nodes touched only.
+        """
         ids = {id(n) for n in old}
-        last = max(i for i, n in enumerate(self.nodes) if id(n) in ids)
-        self.nodes[last] = new
-        self.nodes = [n for n in self.nodes if id(n) not in ids]
-        self.__init__(self.nodes, self.consts, self.outputs, self.source)
+        last = max(old, key=lambda n: self._rank[id(n)])
+        self.nodes = [new if n is last else n for n in self.nodes if n is last or id(n) not in ids]
+        rank = self._rank[id(last)]
+        for n in old:
+            self._rank.pop(id(n), None)
+        self._rank[id(new)] = rank
+        for node in old:
+            for o in node.output:
+                if self.producer.get(o) is node:
+                    del self.producer[o]
+            for i in node.input:
+                users = self.consumers.get(i)
+                if users is not None:
+                    users[:] = [u for u in users if id(u) not in ids]
+                    if not users:
+                        del self.consumers[i]
+        for o in new.output:
+            self.producer[o] = new
+        for i in new.input:
+            users = self.consumers.setdefault(i, [])
+            at = next((k for k, u in enumerate(users) if self._rank[id(u)] > rank), len(users))
+            users.insert(at, new)
+        if any("" in n.input or "" in n.output for n in [*old, new]):
+            self._refresh("")  # the one name several nodes may share (an absent optional input or output)
+
+    def _refresh(self, name: str) -> None:
+        """Producer and consumers of ``name`` recomputed from the node list."""
+        self.producer.pop(name, None)
+        self.consumers.pop(name, None)
+        for node in self.nodes:
+            if name in node.output:
+                self.producer[name] = node
+            for i in node.input:
+                if i == name:
+                    self.consumers.setdefault(name, []).append(node)
