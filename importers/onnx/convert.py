@@ -27,7 +27,9 @@ _FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProt
 def prepare(path_or_model, input_shape=None, *, require_qcfs: bool = False):
     """Load, bind, fold and shape-infer; return (model, consts, shapes, batch, source)."""
     model, source = load_model(path_or_model, needs_op="Floor" if require_qcfs else None, needs_message=NO_QCFS)
-    model = onnx.ModelProto.FromString(model.SerializeToString())  # never touch the caller's model
+    if isinstance(path_or_model, onnx.ModelProto):  # never touch the caller's model (a file's is our own)
+        model, given = onnx.ModelProto(), model
+        model.CopyFrom(given)  # (not through bytes: serialising 100 MB of weights takes a good part of a second)
     full_in = bind_input_shape(model, input_shape, source)
     consts: dict = {}
     for _ in range(4):  # Shape folding exposes more constants and shapes

@@ -173,3 +173,11 @@ def test_view_replace_leaves_the_maps_a_rebuild_would_make(case):
         assert {k: id(v) for k, v in view.producer.items()} == {k: id(v) for k, v in fresh.producer.items()}
         assert {k: [id(u) for u in v] for k, v in view.consumers.items()} == \
             {k: [id(u) for u in v] for k, v in fresh.consumers.items()}
+
+
+def test_an_in_memory_model_is_left_as_it_was():
+    m = onnx.load(str(DIR / "mst_torchscript_dynbatch.onnx"))
+    before = m.SerializeToString()
+    net = from_onnx(m, input_shape=FILES["mst_torchscript_dynbatch.onnx"]["input_shape"])
+    assert m.SerializeToString() == before
+    assert net.patterns["qcfs"] == FILES["mst_torchscript_dynbatch.onnx"]["counts"]["qcfs"]
