@@ -41,11 +41,19 @@ def accuracy_table(results: Results) -> str:
     return "\n".join(lines)
 
 
+def counting_conventions(config: dict) -> str:
+    """The counting conventions a run used (files written before they existed used the defaults)."""
+    padding = "counted" if config.get("count_padding") else "not counted"
+    return (f"pool rule {config.get('pool_rule', 'events')!r}, padding taps {padding} in ANN MACs "
+            f"(docs/accounting.md rules 17, 18):")
+
+
 def cost_table(results: Results) -> str:
     """Per sample: ACs, MACs, events, energy, against the ANN and the first run."""
     base = results.runs[0]
     base_e = base.ledger.energy_pj() / max(base.ledger.samples, 1)
-    lines = [f"Exact counts per sample (T = {base.T}); energy = {E_AC_PJ} pJ x ACs + {E_MAC_PJ} pJ x MACs:", "",
+    lines = [f"Exact counts per sample (T = {base.T}); energy = {E_AC_PJ} pJ x ACs + {E_MAC_PJ} pJ x MACs;",
+             counting_conventions(results.config), "",
              f"{'masking':>28} {'SNN acc %':>9} {'ACs':>14} {'MACs':>14} {'spikes':>12} {'dropped':>10} "
              f"{'energy uJ':>10} {'vs first':>8} {'vs ANN':>7}"]
     for r in results.runs:
