@@ -27,6 +27,12 @@ def add_sweep_parser(sub) -> None:
     p.add_argument("--resize-mode", choices=["nearest", "bilinear"])
     p.add_argument("--mean", type=float, nargs="+", help="per-channel normalisation mean (with --std)")
     p.add_argument("--std", type=float, nargs="+", help="per-channel normalisation std (with --mean)")
+    # None when not given, so that --resume takes the file's convention
+    p.add_argument("--pool-rule", choices=["events", "through", "dense"],
+                   help="how a pool of spikes and the layer after it are counted (docs/accounting.md): "
+                        "events (default), through (every spike routed through the pool), dense")
+    p.add_argument("--count-padding", action="store_true", default=None,
+                   help="count padding taps in ANN MACs and dense MACs, as most papers' FLOP counts do")
     p.add_argument("--out", required=True, help="the sweep's HDF5 results file")
     p.add_argument("--resume", action="store_true", help="continue the sweep in --out (finished chunks are kept)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -50,7 +56,8 @@ def cmd_sweep(args) -> int:
     try:
         res = sweep(args.models or None, out=args.out, data=args.data, samples=args.samples, T=args.T,
                     mask_ratios=args.mask_ratio, mask_sites=args.mask_sites, seeds=args.seed, chunk=args.chunk,
-                    batch=args.batch, dtype=args.dtype, preprocess=pre or None, workers=args.workers,
+                    batch=args.batch, dtype=args.dtype, preprocess=pre or None, pool_rule=args.pool_rule,
+                    count_padding=args.count_padding, workers=args.workers,
                     scheduler=args.scheduler, dask_local=args.dask_workers if args.dask else None,
                     resume=args.resume, overwrite=args.overwrite)
     except SweepInterrupted as exc:

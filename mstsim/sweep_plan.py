@@ -17,16 +17,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import sweep_results, sweep_store
+from .engine.encode_shadow import check_pool_rule
 from .ir.errors import MstsimError, UnsupportedInput
 from .sweep_store import RunSpec
 from .sweep_worker import ChunkTask, ModelRef, WorkerSetup
+from .validate import ArgumentError
 
 BUNDLED = pathlib.Path(__file__).resolve().parents[1] / "models"
 DEFAULT_RATIOS = (0.0, 0.25, 0.5, 0.75)
 #: config entries that define the work: a resumed sweep must agree on all of them
 WORK_KEYS = ("mstsim_version", "models_sha256", "data", "samples", "T", "mask_ratios", "mask_sites", "seeds",
-             "chunk", "batch", "dtype", "preprocess")
-PLAN_KEYS = ("data", "samples", "T", "mask_ratios", "mask_sites", "seeds", "chunk", "batch", "dtype")
+             "chunk", "batch", "dtype", "preprocess", "pool_rule", "count_padding")
+PLAN_KEYS = ("data", "samples", "T", "mask_ratios", "mask_sites", "seeds", "chunk", "batch", "dtype", "pool_rule",
+             "count_padding")
+#: counting conventions (docs/accounting.md rules 17-18); a file written before they existed used these
+COUNTING_DEFAULTS = {"pool_rule": "events", "count_padding": False}
 
 
 class SweepInterrupted(MstsimError):
@@ -54,7 +59,8 @@ class Plan:
         warm = tuple(dict.fromkeys((self.refs[r.model_index].sha256, r.mask_ratio, r.mask_sites)
                                    for r in self.runs))
         return WorkerSetup(models=tuple(self.refs), warm=warm, dtype=self.config["dtype"],
-                           version=self.config["mstsim_version"])
+                           version=self.config["mstsim_version"], pool_rule=self.config["pool_rule"],
+                           count_padding=self.config["count_padding"])
 
     def tasks(self, done: np.ndarray) -> list[ChunkTask]:
         """The chunks not yet committed, run by run."""
@@ -65,7 +71,9 @@ class Plan:
                 out.append(ChunkTask(run=i, chunk=int(k), model=self.refs[r.model_index].without_data(),
                                      mask_ratio=r.mask_ratio, mask_sites=r.mask_sites, seed=r.seed, T=r.T,
                                      dtype=self.config["dtype"], batch=self.config["batch"],
-                                     x=self.inputs[r.model_index][lo:hi], sample_ids=np.arange(lo, hi)))
+                                     x=self.inputs[r.model_index][lo:hi], sample_ids=np.arange(lo, hi),
+                                     pool_rule=self.config["pool_rule"],
+                                     count_padding=self.config["count_padding"]))
         return out
 
 
@@ -75,9 +83,20 @@ def _listed(value, cast) -> list | None:
     return [cast(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
 
 
+def check_counting(pool_rule, count_padding) -> None:
+    """Refuse a pool rule or count_padding the engine would refuse, before any work (None: not given)."""
+    if pool_rule is not None:
+        check_pool_rule(pool_rule)
+    if count_padding is not None and not isinstance(count_padding, (bool, np.bool_)):
+        raise ArgumentError(f"count_padding must be True or False, got {count_padding!r}")
+
+
 def make_plan(models=None, *, data=None, samples=None, T=None, mask_ratios=None, mask_sites=None, seeds=None,
-              chunk=64, batch=None, dtype="float32", preprocess=None) -> Plan:
+              chunk=64, batch=None, dtype="float32", preprocess=None, pool_rule="events",
+              count_padding=False) -> Plan:
     """Import the models, load the data and lay out the grid (no simulation)."""
+    check_counting(pool_rule, count_padding)
+    pool_rule = pool_rule or COUNTING_DEFAULTS["pool_rule"]  # None: not given
     from . import __version__, from_onnx
     from .inputs import Preprocess, load_samples, model_settings
     from .run import sha256, with_event_input
@@ -138,7 +157,8 @@ def make_plan(models=None, *, data=None, samples=None, T=None, mask_ratios=None,
     config = {"models": [str(p) for p in paths], "models_sha256": [r.sha256 for r in refs], "data": data,
               "samples": int(labels.shape[0]), "T": Ts, "mask_ratios": ratios,
               "mask_sites": _listed(mask_sites, str), "seeds": seeds, "chunk": chunk, "batch": batch,
-              "dtype": dtype, "preprocess": pres, "preprocess_overrides": preprocess or {},
+              "dtype": dtype, "pool_rule": pool_rule, "count_padding": bool(count_padding),
+              "preprocess": pres, "preprocess_overrides": preprocess or {},
               "mstsim_version": __version__,
               "created": datetime.datetime.now().isoformat(timespec="seconds")}
     config = json.loads(json.dumps(config))  # as the file will hold it (tuples as lists)
@@ -161,8 +181,8 @@ def _run_spec(index, model, model_index, graph, ratio, sites, seed, T) -> RunSpe
 
 
 def sweep(models=None, *, out, data=None, samples=None, T=None, mask_ratios=None, mask_sites=None, seeds=None,
-          chunk=None, batch=None, dtype=None, preprocess=None, workers=None, executor=None, scheduler=None,
-          dask_local=None, resume=False, overwrite=False, progress=None):
+          chunk=None, batch=None, dtype=None, preprocess=None, pool_rule=None, count_padding=None, workers=None,
+          executor=None, scheduler=None, dask_local=None, resume=False, overwrite=False, progress=None):
     """Run (or resume) a sweep and write it to ``out``; returns the file read back.
 
     Parameters
@@ -175,6 +195,9 @@ def sweep(models=None, *, out, data=None, samples=None, T=None, mask_ratios=None
     batch : samples per engine batch within a chunk (default: the chunk)
     dtype : "float32" (default) or "float64"
     preprocess : overrides of the models' preprocessing (Preprocess fields)
+    pool_rule : how pools of events and the layer after them are counted: "events" (default),
+        "through" or "dense" (docs/accounting.md rule 17); predictions never depend on it
+    count_padding : count padding taps in ANN MACs and dense MACs (rule 18; default False)
     workers : local worker processes (default: CPU count; 0 runs in this process)
     executor : any ``concurrent.futures.Executor`` to run chunks on instead
     scheduler, dask_local : a Dask scheduler address, or a number of LocalCluster workers
@@ -187,13 +210,14 @@ def sweep(models=None, *, out, data=None, samples=None, T=None, mask_ratios=None
     SweepResults (mstsim.sweep_results), with ``complete`` False if chunks failed.
     """
     out = str(out)
+    check_counting(pool_rule, count_padding)
     asked = {"data": data, "samples": samples, "T": _listed(T, int), "mask_ratios": _listed(mask_ratios, float),
              "mask_sites": _listed(mask_sites, str), "seeds": _listed(seeds, int), "chunk": chunk, "batch": batch,
-             "dtype": dtype}
+             "dtype": dtype, "pool_rule": pool_rule, "count_padding": count_padding}
     if resume:
         if not os.path.exists(out):
             raise UnsupportedInput(f"--resume: {out} does not exist (nothing to resume)")
-        saved = sweep_results.load(out).config
+        saved = {**COUNTING_DEFAULTS, **sweep_results.load(out).config}
         for key, value in asked.items():
             if value is not None and saved.get(key) != value:
                 raise UnsupportedInput(f"{out} holds a sweep with {key} = {saved.get(key)!r}, not {value!r}; "
@@ -206,7 +230,7 @@ def sweep(models=None, *, out, data=None, samples=None, T=None, mask_ratios=None
             raise UnsupportedInput(f"{out} exists; pass --resume to continue it or --overwrite to replace it")
         plan = make_plan(models, data=data, samples=samples, T=T, mask_ratios=mask_ratios, mask_sites=mask_sites,
                          seeds=seeds, chunk=64 if chunk is None else chunk, batch=batch, dtype=dtype or "float32",
-                         preprocess=preprocess)
+                         preprocess=preprocess, pool_rule=pool_rule, count_padding=count_padding)
         sweep_store.create(out, plan.config, plan.runs, plan.labels, plan.bounds)
     return run_plan(plan, out, workers=workers, executor=executor, scheduler=scheduler, dask_local=dask_local,
                     progress=progress)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ledger import COL, E_AC_PJ, E_MAC_PJ
+from .report import counting_conventions
 from .sweep_results import SweepResults, load
 from .sweep_store import DONE, FAILED
 
@@ -99,7 +100,7 @@ def cost_table(res: SweepResults, pts: list[Point], T: int) -> str:
     j = res.config["T"].index(T)
     w = max([len(_name(p)) for p in pts] + [10])
     lines = [f"Exact counts per sample at T = {T} (mean ± std over seeds); "
-             f"energy = {E_AC_PJ} pJ x ACs + {E_MAC_PJ} pJ x MACs:", "",
+             f"energy = {E_AC_PJ} pJ x ACs + {E_MAC_PJ} pJ x MACs;", counting_conventions(res.config), "",
              f"{'':<{w}} {'acc %':>12} {'ACs':>24} {'MACs':>14} {'energy uJ':>18} {'dropped':>20}"]
     for p in pts:
         lines.append(f"{_name(p):<{w}} {_spread(p.accuracy[:, j], '.1f', 100):>12} {_spread(p.acs[:, j], ',.0f'):>24} "

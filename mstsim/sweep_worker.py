@@ -1,7 +1,7 @@
 """What a sweep worker runs: import the networks once per process, warm them, simulate chunks.
 
 Workers get plain data: ONNX bytes (or a path on a shared file system) with
-their sha256, the masking settings, and the chunk's inputs with their global
+their sha256, the masking and counting settings, and the chunk's inputs with their global
 sample ids. Nothing of the simulator's internals is pickled, so any worker
 with the same mstsim version reproduces the owner's numbers.
 """
@@ -20,7 +20,7 @@ from .ir.errors import MstsimError
 
 _NETWORKS: dict = {}     # sha256 -> imported Network, per worker process (read-only once imported)
 _IMPORT_LOCK = threading.Lock()
-_THREAD = threading.local()  # .simulators: (sha256, ratio, sites, stream, dtype, seed) -> Simulator
+_THREAD = threading.local()  # .simulators: (sha256, ratio, sites, stream, dtype, seed, counting) -> Simulator
 _MAX_SIMULATORS = 16          # per thread: a Simulator holds run state, so threads never share one
 
 
@@ -45,6 +45,8 @@ class WorkerSetup:
     dtype: str
     version: str = ""   # the owner's mstsim version: a worker with another one refuses to start
     threads: int | None = None  # engine threads per worker (MSTSIM_THREADS, unless the environment sets it)
+    pool_rule: str = "events"   # the counting conventions of the sweep's chunks (docs/accounting.md 17-18)
+    count_padding: bool = False
 
     def install(self) -> None:
         from . import __version__
@@ -58,7 +60,7 @@ class WorkerSetup:
         for sha, ratio, sites in self.warm:
             net = _NETWORKS[sha]
             x = np.zeros((1,) + net.input_shape, dtype=np.float32)
-            simulator(sha, ratio, sites, False, self.dtype, 0).run(x, 1)
+            simulator(sha, ratio, sites, False, self.dtype, 0, self.pool_rule, self.count_padding).run(x, 1)
 
 
 @dataclass
@@ -76,6 +78,8 @@ class ChunkTask:
     batch: int
     x: np.ndarray
     sample_ids: np.ndarray
+    pool_rule: str = "events"   # how the chunk's ledger is counted (docs/accounting.md rules 17-18)
+    count_padding: bool = False
 
 
 @dataclass
@@ -125,12 +129,13 @@ def _import_ref(ref: ModelRef):
     return net
 
 
-def simulator(sha: str, ratio, sites, stream: bool, dtype: str, seed: int):
-    """A Simulator of the network configured for this masking (cached per thread)."""
+def simulator(sha: str, ratio, sites, stream: bool, dtype: str, seed: int, pool_rule: str = "events",
+              count_padding: bool = False):
+    """A Simulator of the network configured for this masking and counting (cached per thread)."""
     from .engine import Simulator
     from .rsm import configure_rsm
     from .run import with_event_input
-    key = (sha, ratio, sites, stream, dtype, seed)
+    key = (sha, ratio, sites, stream, dtype, seed, pool_rule, count_padding)
     cache = _THREAD.__dict__.setdefault("simulators", {})
     sim = cache.get(key)
     if sim is None:
@@ -139,7 +144,8 @@ def simulator(sha: str, ratio, sites, stream: bool, dtype: str, seed: int):
         graph = graph if ratio is None else configure_rsm(graph, ratio, sites)
         if len(cache) >= _MAX_SIMULATORS:
             cache.pop(next(iter(cache)))
-        sim = cache[key] = Simulator(graph, dtype=np.dtype(dtype), seed=seed)
+        sim = cache[key] = Simulator(graph, dtype=np.dtype(dtype), seed=seed, pool_rule=pool_rule,
+                                     count_padding=count_padding)
     return sim
 
 
@@ -162,7 +168,8 @@ def _simulate(task: ChunkTask, start: float, worker: str) -> ChunkOutput:
     from .ledger import Ledger
     net = network(task.model)
     stream = task.x.ndim == len(net.input_shape) + 2
-    sim = simulator(task.model.sha256, task.mask_ratio, task.mask_sites, stream, task.dtype, task.seed)
+    sim = simulator(task.model.sha256, task.mask_ratio, task.mask_sites, stream, task.dtype, task.seed,
+                    task.pool_rule, task.count_padding)
     names = [op.node.name for op in sim.ops]
     ledger = Ledger.empty(names, [sim.graph.kinds[k] for k in names], sim.ann_macs(), task.T, detail=True)
     n = task.x.shape[0]

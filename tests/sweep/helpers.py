@@ -78,3 +78,42 @@ def done_chunks(path) -> int:
         return int((state(path)[:, :-1] == 1).sum())
     except OSError:  # created but not yet renamed into place, or being replaced
         return 0
+
+
+def pooled_cnn(path) -> str:
+    """A digits-sized CNN with a pool of spikes before its head (so the pool rules count it differently):
+    Conv 3x3 pad 1 (1 -> 4) -> QCFS -> AveragePool 2x2 stride 2 -> Flatten -> Gemm (64 -> 10)."""
+    import onnx
+    from onnx import helper
+    from ..importer.onnx_build import model, qcfs_nodes
+    rng = np.random.default_rng(0)
+    mk = helper.make_node
+    q, qc = qcfs_nodes("c", "a", lam=0.5, levels=4)
+    wf = rng.normal(0, 1, (10, 64)).astype(np.float32)
+    nodes = [mk("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]), *q,
+             mk("AveragePool", ["a"], ["p"], kernel_shape=[2, 2], strides=[2, 2]), mk("Flatten", ["p"], ["f"]),
+             mk("Gemm", ["f", "wf", "bf"], ["y"], transB=1)]
+    consts = {"w": rng.normal(0, 0.5, (4, 1, 3, 3)).astype(np.float32), "b": np.full(4, 0.1, np.float32),
+              "wf": wf - wf.mean(axis=0), "bf": np.zeros(10, np.float32), **qc}  # centred: varied predictions
+    onnx.save(model(nodes, (1, 1, 8, 8), consts), path)
+    return str(path)
+
+
+def stop_after_commits(monkeypatch, n: int) -> list:
+    """Make the sweep's owner raise KeyboardInterrupt (as on Ctrl-C) at its (n+1)-th commit.
+
+    Returns the list that fills with the (run, chunk) of each commit made; ``monkeypatch.undo()``
+    (or the test's end) restores committing.
+    """
+    from mstsim import sweep_store
+    commit = sweep_store.SweepWriter.commit
+    calls = []
+
+    def stop(self, chunk_out):
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        calls.append((chunk_out.run, chunk_out.chunk))
+        commit(self, chunk_out)
+
+    monkeypatch.setattr(sweep_store.SweepWriter, "commit", stop)
+    return calls

@@ -12,7 +12,8 @@ from mstsim.ledger import COL
 from mstsim.rsm import configure_rsm
 from mstsim.sweep_plan import SweepInterrupted, make_plan, run_plan, sweep
 
-from .helpers import CNN, GRID, MST, assert_same_results, done_chunks, session, state, wait_for
+from .helpers import (CNN, GRID, MST, assert_same_results, done_chunks, session, state, stop_after_commits,
+                      wait_for)
 
 
 @pytest.fixture(scope="module")
@@ -108,19 +109,10 @@ def test_mst_same_bits_in_any_chunk_size_and_thread_count(tmp_path, monkeypatch)
 
 def test_interrupt_then_resume_recomputes_no_finished_chunk(reference, tmp_path, monkeypatch):
     out = tmp_path / "s.h5"
-    commit = sweep_store.SweepWriter.commit
-    calls = []
-
-    def stop_after_five(self, chunk_out):
-        if len(calls) == 5:
-            raise KeyboardInterrupt
-        calls.append((chunk_out.run, chunk_out.chunk))
-        commit(self, chunk_out)
-
-    monkeypatch.setattr(sweep_store.SweepWriter, "commit", stop_after_five)
+    calls = stop_after_commits(monkeypatch, 5)
     with pytest.raises(SweepInterrupted, match="holds 5 of 12 chunks.*--resume"):
         sweep([CNN], out=out, chunk=3, workers=0, **GRID)
-    monkeypatch.setattr(sweep_store.SweepWriter, "commit", commit)
+    monkeypatch.undo()
     first = state(out)[:, :-1]
     assert (first == sweep_store.DONE).sum() == 5
     from mstsim.sweep_report import full_report
