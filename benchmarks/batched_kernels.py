@@ -29,8 +29,9 @@ def conv(ptr, idx, val, w_flat, geo, out):
 def fire(v, theta, out_idx, out_val):
     """IF fire and reset on every row of ``v``; returns the spikes of the whole batch."""
     total = 0
+    flags = np.zeros(v.shape[1], dtype=np.uint8)
     for b in range(v.shape[0]):
-        total += integrate_fire(v[b], 0, v.shape[1], theta, out_idx, out_val)
+        total += integrate_fire(v[b], 0, v.shape[1], theta, out_idx, out_val, flags)
     return total
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, EFF_S, ELEM, EV_IN, EV_OUT, FAN_S, INS, IOFF, KIND,
                           MACS, NEURON, NIN, OFF, OP, P0, POOL_SUM, SHD, SHD_OFS, SIZE, STATE, AFFINE)
 from .plan_shadow import count_underlying
-from .sample_synapses import (compact, fanout_sum, integrate_fire, remap_events, scatter_conv, scatter_linear,
+from .sample_synapses import (compact, fanout_sum, integrate_fire, integrate_input_fire, remap_events, scatter_conv, scatter_linear,
                               scatter_one_to_one, scatter_pool_sum)
 
 
@@ -115,8 +115,11 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def neuron(code, ints, flts, wf, wi, st, i, row):
-    """IF: integrate the input (one AC per event), fire, subtract theta. P0: theta in flts."""
+def neuron(code, ints, flts, wf, wi, st, i, row, flags):
+    """IF: integrate the input (one AC per event), fire, subtract theta. P0: theta in flts.
+
+    ``flags`` is uint8 scratch of at least the node's size.
+    """
     j = input_of(code, ints, i, 0)
     v = code[i, STATE]
     size = code[i, SIZE]
@@ -131,22 +134,13 @@ def neuron(code, ints, flts, wf, wi, st, i, row):
         row[EFF] += n
         for e in range(n):
             st[v + idx[e]] += val[e]
-        c = integrate_fire(st, v, size, theta, out_idx, out_val)
-    else:  # integrate and fire in one branch-free pass over the membranes
+        c = integrate_fire(st, v, size, theta, out_idx, out_val, flags)
+    else:  # integrate and fire in one pass over the membranes
         if code[j, SHD] >= 0:  # an affine of events: one AC per event (or per routed synapse), the offset
             count_underlying(code, ints, wi, j, code[i, FAN_S], code[i, EFF_S], row)
             if code[j, SHD_OFS] == 1:
                 row[BIAS] += size
-        x = code[j, OFF]
-        c = 0
-        for e in range(size):
-            u = st[v + e] + wf[x + e]
-            fired = u >= theta
-            st[v + e] = u - theta if fired else u
-            out_idx[c] = e  # kept only when it fired: c moves on
-            c += fired
-        for e in range(c):
-            out_val[e] = theta
+        c = integrate_input_fire(st, v, wf, code[j, OFF], size, theta, out_idx, out_val, flags)
     wi[i] = c
     row[EV_OUT] += c
 

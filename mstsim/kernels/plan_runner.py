@@ -49,6 +49,7 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
     c_idx = wi[comp[0]:comp[0] + comp[1]]
     c_val = wf[comp[2]:comp[2] + comp[1]]
     n_cols = led.shape[1]
+    flags = np.zeros(max(code[:, SIZE].max(), 1), dtype=np.uint8)  # IF scratch (fired flags)
     detail = led_step.shape[0] > 0
     profiling = prof.shape[0] > 0
     for t in range(t0, t1):
@@ -57,7 +58,7 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
             if code[i, STATIC] == 1:
                 if t == t0:
                     _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, s, t, i,
-                              srow[i], c_idx, c_val)
+                              srow[i], c_idx, c_val, flags)
                 for c in range(n_cols):
                     r[c] = srow[i, c]
             else:
@@ -65,7 +66,7 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
                     r[c] = 0
                 c0 = cycles() if profiling else 0
                 _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, s, t, i,
-                          r, c_idx, c_val)
+                          r, c_idx, c_val, flags)
                 if profiling:
                     prof[i] += cycles() - c0
             for c in range(n_cols):
@@ -75,14 +76,15 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, s, t, i, row, c_idx, c_val):
+def _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, s, t, i, row, c_idx, c_val,
+              flags):
     op = code[i, OP]
     if code[i, NEED_DENSE] == 1:
         densify_inputs(code, ints, wf, wi, i)
     if code[i, SHD_IN] == 1:
         shadow_inputs(code, ints, wi, i, row)
     if op == IF:
-        neuron(code, ints, flts, wf, wi, st, i, row)
+        neuron(code, ints, flts, wf, wi, st, i, row, flags)
     elif op == INPUT_ANALOG or op == INPUT_EVENTS:
         _input(code, i, wf, wi, x_an, x_ev, s, t, row)
     elif op == ADD:

@@ -155,15 +155,43 @@ def scatter_one_to_one(idx, val, n, target, t_off, weight, w_off, has_weight, ou
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def integrate_fire(v, v_off, size, theta, out_idx, out_val):
-    """Fire where ``v >= theta``, subtract theta there; the spikes, ascending. Returns their count."""
+def integrate_fire(v, v_off, size, theta, out_idx, out_val, flags):
+    """Fire where ``v >= theta``, subtract theta there; the spikes, ascending. Returns their count.
+
+    Two passes: the membranes (a branch-free loop that vectorises, the fired
+    flags into ``flags``), then the spikes from the flags.
+    """
+    vv = v[v_off:v_off + size]
+    for i in range(size):
+        u = vv[i]
+        fired = u >= theta
+        vv[i] = u - theta if fired else u
+        flags[i] = fired
+    return spikes_from_flags(flags, size, theta, out_idx, out_val)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def integrate_input_fire(v, v_off, x, x_off, size, theta, out_idx, out_val, flags):
+    """As :func:`integrate_fire` after adding the dense input ``x`` to the membranes, in the same pass."""
+    vv = v[v_off:v_off + size]
+    xv = x[x_off:x_off + size]
+    for i in range(size):
+        u = vv[i] + xv[i]
+        fired = u >= theta
+        vv[i] = u - theta if fired else u
+        flags[i] = fired
+    return spikes_from_flags(flags, size, theta, out_idx, out_val)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def spikes_from_flags(flags, size, theta, out_idx, out_val):
+    """The indices of the set flags, ascending, each with amplitude theta; returns their count."""
     c = 0
     for i in range(size):
-        if v[v_off + i] >= theta:
-            v[v_off + i] -= theta
-            out_idx[c] = i
-            out_val[c] = theta
-            c += 1
+        out_idx[c] = i  # kept only when flagged: c moves on
+        c += flags[i]
+    for e in range(c):
+        out_val[e] = theta
     return c
 
 

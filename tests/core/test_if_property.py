@@ -23,11 +23,11 @@ def expected_spikes(T: int, theta: float, z: float) -> int:
 
 def simulate_kernel(T, theta, z):
     v = np.full(1, theta / 2)
-    idx, val = np.zeros(1, np.int64), np.zeros(1)
+    idx, val, flags = np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.uint8)
     spikes = 0
     for _ in range(T):
         v += z
-        spikes += integrate_fire(v, 0, 1, theta, idx, val)
+        spikes += integrate_fire(v, 0, 1, theta, idx, val, flags)
     return spikes
 
 
