@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import sweep_results, sweep_store
-from .engine.encode_shadow import check_pool_rule
+from .engine.encode_shadow import check_count_padding, check_pool_rule
 from .ir.errors import MstsimError, UnsupportedInput
 from .sweep_store import RunSpec
 from .sweep_worker import ChunkTask, ModelRef, WorkerSetup
@@ -87,8 +87,8 @@ def check_counting(pool_rule, count_padding) -> None:
     """Refuse a pool rule or count_padding the engine would refuse, before any work (None: not given)."""
     if pool_rule is not None:
         check_pool_rule(pool_rule)
-    if count_padding is not None and not isinstance(count_padding, (bool, np.bool_)):
-        raise ArgumentError(f"count_padding must be True or False, got {count_padding!r}")
+    if count_padding is not None:
+        check_count_padding(count_padding)
 
 
 def make_plan(models=None, *, data=None, samples=None, T=None, mask_ratios=None, mask_sites=None, seeds=None,

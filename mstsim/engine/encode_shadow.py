@@ -28,6 +28,12 @@ def check_pool_rule(rule) -> None:
         raise ArgumentError(f"pool_rule must be one of {', '.join(map(repr, POOL_RULES))}, got {rule!r}")
 
 
+def check_count_padding(value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"count_padding must be True or False, got {value!r}")
+    return bool(value)
+
+
 def carrier(b, name: str):
     """(mode, has offset, capacity, multiplicity) of a tensor's underlying events; None when truly analog."""
     if b.is_events(name):

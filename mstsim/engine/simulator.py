@@ -14,9 +14,8 @@ from ..kernels.detmath import fp_environment_ok
 from ..kernels.plan_runner import run_sample
 from ..ledger import COLUMNS, Ledger
 from ..masking import _check_seed
-from ..validate import ArgumentError
 from .events import Events
-from .encode_shadow import check_pool_rule
+from .encode_shadow import check_count_padding, check_pool_rule
 from .plan import Plan, build_plan
 from .threads import run_parallel, thread_count
 
@@ -92,9 +91,7 @@ class Simulator:
                  count_padding: bool = False) -> None:
         graph.check_complete()
         check_pool_rule(pool_rule)
-        if not isinstance(count_padding, (bool, np.bool_)):
-            raise ArgumentError(f"count_padding must be True or False, got {count_padding!r}")
-        self.pool_rule, self.count_padding = pool_rule, bool(count_padding)
+        self.pool_rule, self.count_padding = pool_rule, check_count_padding(count_padding)
         self.graph = graph
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
