@@ -21,7 +21,6 @@ from .engine.encode_shadow import check_count_padding, check_pool_rule
 from .ir.errors import MstsimError, UnsupportedInput
 from .sweep_store import RunSpec
 from .sweep_worker import ChunkTask, ModelRef, WorkerSetup
-from .validate import ArgumentError
 
 BUNDLED = pathlib.Path(__file__).resolve().parents[1] / "models"
 DEFAULT_RATIOS = (0.0, 0.25, 0.5, 0.75)
