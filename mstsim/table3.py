@@ -157,16 +157,16 @@ def module_breakdown(rows: list[Row], cells: list[list[Cell | None]]) -> str | N
         present = [(p, cell) for (_, p), cell in zip(row.cells, row_cells) if cell]
         if len(present) < 2:
             continue
-        per_cell = [kind_acs(cell.run) for _, cell in present]
+        per_cell = [kind_acs(cell.run.ledger, cell.run.modules) for _, cell in present]
         kinds = [k for k in per_cell[0] if any(t.get(k, 0) for t in per_cell)]
-        head = f"{'module (summed over blocks)':<28}" + "".join(f"{format(100 * p, 'g') + '%':>14}{'':>8}"
+        head = f"{'module (summed over blocks)':<28}" + "".join(f"{format(100 * p, 'g') + '%':>14}{'':>10}"
                                                                for p, _ in present)
         lines = [f"ACs per sample by module, {row.label}; (change) against {100 * present[0][0]:g}%:", "", head]
         for k in kinds + ["total"]:
             vals = [sum(t.values()) if k == "total" else t.get(k, 0.0) for t in per_cell]
             ref = vals[0]
             lines.append(f"{k:<28}" + "".join(
-                f"{v:>14,.0f}{('(' + format(100 * (v / ref - 1), '+.1f') + '%)') if ref else '':>8}" for v in vals))
+                f"{v:>14,.0f} {('(' + format(100 * (v / ref - 1), '+.1f') + '%)') if ref else '':>9}" for v in vals))
         parts.append("\n".join(lines))
     return "\n\n".join(parts) if parts else None
 
@@ -180,10 +180,11 @@ def _kind(row: str) -> str:
     return row if last.isdigit() else last + colon + part
 
 
-def kind_acs(run: RunResult) -> dict[str, float]:
-    """ACs per sample of each module kind of ``run`` (the module ledger's ``auto`` rows, summed by kind)."""
+def kind_acs(ledger, modules) -> dict[str, float]:
+    """ACs per sample of each module kind: the module ledger's ``auto`` rows (:mod:`mstsim.modules`)
+    of ``ledger`` with the ``modules`` of its nodes, summed by :func:`_kind`, in row order."""
     from .modules import module_table
-    table = module_table(run.ledger, run.modules, "auto")
+    table = module_table(ledger, modules, "auto")
     out: dict[str, float] = {}
     for row, acs in zip(table.rows, table.column("acs")):
         out[_kind(row)] = out.get(_kind(row), 0.0) + float(acs) / max(table.samples, 1)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 
+from train import mnist_cards
 from train.digits_data import ROOT
 
 MODELS = os.path.join(ROOT, "models")
@@ -134,15 +135,46 @@ def masking_summary(ev):
     return f"At T = {T}, against masking 0: " + "; ".join(parts) + "."
 
 
+def digits_data_text(meta):
+    return f"""Bundled digits (`datasets/data/digits.csv.gz`), fixed split of docs/datasets.md: 1,442 train,
+355 test (the last n_c // 5 rows of each class). Pixels / 16, nearest x2 upsampling to 16x16,
+then (x - {meta['mean'][0]:.6f}) / {meta['std'][0]:.6f} (train-set pixel mean and std). Stored in the
+ONNX `metadata_props` as `mstsim.preprocess`:"""
+
+
+def mnist_sections(name, data):
+    return f"""## Table 3 cell (against the unmasked `mst_mnist` at masking 0)
+
+{mnist_cards.table3_section(name, data, MODELS)}
+
+The paper's figures are its MST on CIFAR-10 (Table 3; P in its own units, x against 0 %).
+`mstsim run` with no arguments prints the whole table (all recipes, fewer samples, T = 32).
+
+## Where the ACs go (per module kind, summed over blocks, per sample, at T = {data['evaluation']['T']})
+
+{mnist_cards.modules_section(name, data, MODELS)}
+
+## Notes
+
+{mnist_cards.verdict(name, data, MODELS) or "- (see mst_mnist_ft50/75 and mst_mnist_scratch50/75)"}
+"""
+
+
 def write_card(name, data):
-    title, arch, how = INFO[name]
     tr, ev, meta = data["training"], data["evaluation"], data["preprocess"]
+    mnist = meta["dataset"] == "mnist5k"
+    if mnist:
+        (title, how), arch = mnist_cards.INFO[name], mnist_cards.MNIST_ARCH
+    else:
+        title, arch, how = INFO[name]
     onnx_path = os.path.join(MODELS, name + ".onnx")
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     timing = " + ".join(f"{lab}: {r['seconds_ann']:.1f} s ANN, {r['seconds_snn']:.1f} s SNN"
                         for lab, r in ev["runs"].items())
-    top, top_macs = (", ".join(f"`{n}` {a:,.0f}" for n, a in ev["runs"]["masking 0"][key])
+    first = next(iter(ev["runs"].values()))
+    top, top_macs = (", ".join(f"`{n}` {a:,.0f}" for n, a in first[key])
                      for key in ("top_acs_nodes", "top_macs_nodes"))
+    augment = mnist_cards.augment_text() if mnist else "random shifts by up to\n1 pixel (of the 8x8 image)"
     text = f"""# {name}: {title}
 
 File: `models/{name}.onnx` ({tr['onnx_bytes']:,} bytes, SHA-256 `{sha[:16]}…`), measured figures
@@ -157,10 +189,7 @@ straight-through gradient. {tr['qcfs_layers']} QCFS layers, {tr['parameters']:,}
 
 ## Data and preprocessing
 
-Bundled digits (`datasets/data/digits.csv.gz`), fixed split of docs/datasets.md: 1,442 train,
-355 test (the last n_c // 5 rows of each class). Pixels / 16, nearest x2 upsampling to 16x16,
-then (x - {meta['mean'][0]:.6f}) / {meta['std'][0]:.6f} (train-set pixel mean and std). Stored in the
-ONNX `metadata_props` as `mstsim.preprocess`:
+{mnist_cards.data_text(meta) if mnist else digits_data_text(meta)}
 
 ```json
 {json.dumps(meta, sort_keys=True)}
@@ -168,11 +197,11 @@ ONNX `metadata_props` as `mstsim.preprocess`:
 
 ## Training
 
-`{tr['command']}` (all three models; torch {tr['torch']}, {tr['threads']} threads): {tr['seconds']:.0f} s
+`{tr['command']}` (all the script's models; torch {tr['torch']}, {tr['threads']} thread(s)): {tr['seconds']:.0f} s
 for this model. {how} AdamW (weight decay 0.05 on weight matrices only), peak lr {tr['lr']:g},
 {tr['warmup_epochs']} warm-up epoch(s) then cosine to 1 % of the peak, {tr['epochs']} epochs, batch
-{tr['batch']}, cross-entropy with label smoothing 0.1, gradient clipping 5, random shifts by up to
-1 pixel (of the 8x8 image), seed {tr['seed']}. Torch (float32, masks as trained): train accuracy
+{tr['batch']}, cross-entropy with label smoothing 0.1, gradient clipping 5, {augment}, seed {tr['seed']}.
+Torch (float32, masks as trained): train accuracy
 {pct(tr['torch_train_accuracy'])} %, test accuracy {pct(tr['torch_test_accuracy'])} %. onnxruntime vs
 torch at masking 0 on the test split: max |diff| {tr['ort_check_masking0']['max_abs_diff']:.2g},
 argmax agreement {pct(tr['ort_check_masking0']['argmax_agreement'])} %.
@@ -190,17 +219,14 @@ step; softmax, LayerNorm and other element operations are not priced):
 
 {cost_table(ev)}
 
-{masking_summary(ev)}
+{masking_summary(ev) if "masking 0" in ev["runs"] and len(ev["runs"]) > 1 else ""}
 
-Top nodes by ACs (masking 0): {top}.
+Top nodes by ACs ({next(iter(ev["runs"]))}): {top}.
 Top nodes by MACs: {top_macs}.
 
 Simulation time on {ev['cpu_threads']} cores, batch {ev['batch_size']}, after numba warm-up:
 {timing}.
 
-## Notes
-
-{NOTES[name]}
-"""
+{mnist_sections(name, data) if mnist else "## Notes" + chr(10) + chr(10) + NOTES[name] + chr(10)}"""
     with open(os.path.join(MODELS, name + ".md"), "w") as f:
         f.write(text)

@@ -101,3 +101,18 @@ def test_cell_of_a_run_without_samples_does_not_divide_by_zero(results):
     r = results.runs[0]
     r.ledger.samples = 0
     assert Cell.of(r).energy_pj == pytest.approx(E_AC_PJ * 4000 + E_MAC_PJ * 400)
+
+
+def test_module_breakdown_sums_module_kinds_over_blocks(results):
+    from mstsim.module_map import NodeModules
+    mods = NodeModules(paths={"a": "stages.0.0.attn", "b": "stages.0.0.mlp"}, parts={"a": "qkT"},
+                       ops={"a": "MatMul", "b": "Affine"})
+    for r in results.runs:
+        r.modules = mods
+        r.ledger.totals[1, COL["acs"]] = 400  # node b (the MLP): the same in every run
+    text = table3(results, ROWS[:1])
+    block = text[text.index("ACs per sample by module, masked at test"):]
+    lines = {l.split()[0]: l for l in block.splitlines()[3:]}
+    assert re.search(r"attn:qkT\s+1,000\s+\(\+0\.0%\)\s+750\s+\(-25\.0%\)\s+500\s+\(-50\.0%\)", lines["attn:qkT"])
+    assert re.search(r"mlp\s+100\s+\(\+0\.0%\)\s+100\s+\(\+0\.0%\)\s+100\s+\(\+0\.0%\)", lines["mlp"])
+    assert re.search(r"total\s+1,100\s+\(\+0\.0%\)\s+850", lines["total"])
