@@ -171,7 +171,7 @@ def _simulate(task: ChunkTask, start: float, worker: str) -> ChunkOutput:
     sim = simulator(task.model.sha256, task.mask_ratio, task.mask_sites, stream, task.dtype, task.seed,
                     task.pool_rule, task.count_padding)
     names = [op.node.name for op in sim.ops]
-    ledger = Ledger.empty(names, [sim.graph.kinds[k] for k in names], sim.ann_macs(), task.T, detail=True)
+    ledger = Ledger.empty(names, sim.ledger_kinds(), sim.ann_macs(), task.T, detail=True)
     n = task.x.shape[0]
     preds = np.zeros((task.T, n), dtype=np.int64)
     ann = np.zeros(n, dtype=np.int64)

@@ -114,6 +114,13 @@ class Simulator:
     def ann_macs(self) -> np.ndarray:
         return self.plan.ann_macs.copy()
 
+    def ledger_kinds(self) -> list[str]:
+        """Each node's output as the ledger names it: "event", "analog", "affine" (an affine of events,
+        counted from its underlying events) or "routed" (events routed through a pool, pool_rule "through")."""
+        code = self.plan.code
+        return ["routed" if code[j, L.SHD_THRU] == 1 else "affine" if code[j, L.SHD] >= 0
+                else self.graph.kinds[name] for j, name in enumerate(self.names)]
+
     def potentials(self, name: str | None = None):
         """IF membranes ``(B, n)`` of node ``name`` after the last completed step (a copy);
         without a name, a dict of every IF node's."""
@@ -208,7 +215,7 @@ class Simulator:
                 on_step(t, self._values(plan, wf, wi, cum[t]))
         else:
             run_parallel(batch, workers, lambda s, slot: sample(s, slot, 0, T))
-        ledger = Ledger.empty(self.names, [self.graph.kinds[k] for k in self.names], plan.ann_macs, T, detail)
+        ledger = Ledger.empty(self.names, self.ledger_kinds(), plan.ann_macs, T, detail)
         ledger.samples = batch
         ledger.totals[:] = led.sum(axis=0)
         if detail:

@@ -102,3 +102,11 @@ def test_count_padding_counts_the_taps_on_padding_and_nothing_else():
     assert padded.ledger.totals[c1, COL["macs"]] == T * padded.ledger.ann_macs[c1]
     keep = [COL[c] for c in ("acs", "effective_acs", "events_out", "bias_adds", "element_ops")]
     assert np.array_equal(plain.ledger.totals[:, keep], padded.ledger.totals[:, keep])
+
+
+def test_the_ledger_names_affine_and_routed_outputs():
+    g = _vgg_block(lambda n, s: AvgPool2d(n, (s,), kernel=2))
+    x = np.random.default_rng(3).uniform(0, 2, size=(1, 2, 8, 8))
+    kinds = {rule: dict(zip(g.shapes, _run(g, x, pool_rule=rule).ledger.kinds)) for rule in ("events", "through")}
+    assert kinds["events"]["s1"] == "event" and kinds["events"]["c1"] == "analog"
+    assert kinds["events"]["p1"] == "affine" and kinds["through"]["p1"] == "routed"
