@@ -136,16 +136,21 @@ def _remap(b, node):
     if events:
         inverse_fields(b, node, r)
         return
-    which = np.where(node.src >= 0, np.searchsorted(offsets, node.src, side="right") - 1, -1)
-    local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
-    r[L.P0 + 3], r[L.P0 + 4] = b.ints(which), b.ints(local)
-    r[L.P0 + 5] = int(len(node.inputs) == 1 and bool(np.all(node.src >= 0)))
+    plain = len(node.inputs) == 1 and bool(np.all(node.src >= 0))  # one input, every output reads it
     start = int(node.src[0]) if node.src.size else 0
-    if r[L.P0 + 5] and np.array_equal(node.src, start + np.arange(node.src.size)):
+    if plain and np.array_equal(node.src, start + np.arange(node.src.size)):
         # a contiguous window of one dense input (reshape, a slice along the first axis): the
         # output is that window itself, nothing moves
         r[L.OFF] = b.code[b.index[node.inputs[0]], L.OFF] + start
         r[L.P0 + 5] = 2
+        return
+    r[L.P0 + 5] = int(plain)
+    if plain:  # a gather of one input: its indices are the map itself
+        r[L.P0 + 4] = b.ints(node.src)
+        return
+    which = np.where(node.src >= 0, np.searchsorted(offsets, node.src, side="right") - 1, -1)
+    local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
+    r[L.P0 + 3], r[L.P0 + 4] = b.ints(which), b.ints(local)
 
 
 def input_offsets(g, node) -> np.ndarray:

@@ -58,5 +58,5 @@ def build_plan(graph: Graph, dtype, input_multiplicity: int = 1, *, pool_rule: s
         encode_shadow(b, node)
     fields = b.finish()
     fields["through_pools"] = list(b.through_pools)
-    fields["st_init"] = fields["st_init"].astype(b.dtype)
+    fields["st_init"] = fields["st_init"].astype(b.dtype, copy=False)
     return Plan(**fields)

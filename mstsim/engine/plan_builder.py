@@ -118,7 +118,7 @@ class PlanBuilder:
     def finish(self):
         comp_i = self.int_scratch(self.compact_size)
         comp_f = self.dense(self.compact_size)
-        cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)  # noqa: E731
+        cat = lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt)  # noqa: E731
         return dict(code=self.code, ints=cat(self._ints, np.int64), flts=cat(self._flts, self.dtype),
                     f64=np.asarray(self.f64 + [0.0], dtype=np.float64),
                     hashes=np.asarray(self.hashes + [0], dtype=np.uint64),
