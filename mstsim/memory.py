@@ -101,9 +101,15 @@ def spiking_elements(graph: Graph) -> int:
     return sum(_elements(graph, n.name) for n in graph if graph.kinds[n.name] == "event")
 
 
+def plan_bytes(plan, *, batch: int, slots: int) -> int:
+    """What the engine allocates for a compiled plan: its tables, per-thread workspaces, per-sample state."""
+    tables = plan.code.nbytes + plan.ints.nbytes + plan.flts.nbytes + plan.f64.nbytes
+    return int(tables + plan.workspace_bytes(slots, batch))
+
+
 def estimate_simulation(graph: Graph, *, samples: int, batch: int, T: int, dtype=np.float32,
                         detail: bool = False, record: bool = False, input_bytes: int = 0,
-                        ann: bool = False) -> MemoryEstimate:
+                        ann: bool = False, plan=None, slots: int | None = None) -> MemoryEstimate:
     """Bytes needed to simulate ``samples`` samples in batches of ``batch`` for ``T`` steps.
 
     Parameters
@@ -120,6 +126,9 @@ def estimate_simulation(graph: Graph, *, samples: int, batch: int, T: int, dtype
         Bytes of the prepared inputs and preprocessing buffers.
     ann : bool
         Each batch is also evaluated in ANN mode (float32, every node's value kept), as ``mstsim run`` does.
+    plan, slots : optional
+        The engine's compiled plan and the workspaces it will use (threads, or the batch when
+        stepping): the network state is then what the engine allocates, not an estimate.
 
     Returns
     -------
@@ -132,7 +141,8 @@ def estimate_simulation(graph: Graph, *, samples: int, batch: int, T: int, dtype
     row = nodes * len(COLUMNS) * 8
     parts = {
         "weights": weight_bytes(graph),
-        "network state": engine_bytes_per_sample(graph, dtype) * batch,
+        "network state": (engine_bytes_per_sample(graph, dtype) * batch if plan is None
+                          else plan_bytes(plan, batch=batch, slots=min(slots or batch, batch))),
         "ledger": 2 * row + (2 * T * row if detail else 0),
         # cumulative logits of every step: per batch, and concatenated for all samples
         "logits": T * out * item * (samples + batch),
