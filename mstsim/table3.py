@@ -24,6 +24,19 @@ PAPER = {0.0: ("3.9G", 1.0, 97.27), 0.5: ("3.2G", 0.82, 97.25), 0.75: ("2.9G", 0
 PAPER_LABEL = "paper: MST, CIFAR-10 (P)"
 
 
+#: ``mstsim run`` without a model: the paper's Table 3 on the bundled MNIST-5k MSTs (models/README.md),
+#: as (recipe, (model, ratio) per column); the unmasked model at 0 is every row's x1
+DEFAULT_PLAN = (
+    ("unmasked model, RSM at test only", (("mst_mnist", 0.0), ("mst_mnist", 0.5), ("mst_mnist", 0.75))),
+    ("paper: unmasked, then fine-tuned with RSM",
+     (("mst_mnist", 0.0), ("mst_mnist_ft50", 0.5), ("mst_mnist_ft75", 0.75))),
+    ("RSM from the first epoch", (("mst_mnist", 0.0), ("mst_mnist_scratch50", 0.5), ("mst_mnist_scratch75", 0.75))),
+)
+#: test samples of the default run (the first of the bundled MNIST-5k test split, in a seeded random
+#: order): its 7 simulations at the bundled T = 32 take about 60 CPU seconds
+DEFAULT_SAMPLES = 100
+
+
 @dataclass(frozen=True)
 class Row:
     """A recipe: its label and the (model stem, masking ratio) of each cell; the first cell is x1."""
@@ -49,6 +62,25 @@ class Cell:
         return cls(run=run, accuracy=float(run.accuracy()[-1]), acs=led.per_sample("acs"),
                    macs=led.per_sample("macs"), dropped=led.per_sample("events_dropped"),
                    energy_pj=led.energy_pj() / max(led.samples, 1))
+
+
+def rows_for(default_run: bool, jobs) -> list:
+    """The recipes of a run as JSON (stored in the results' config under ``table3``): DEFAULT_PLAN
+    for the default run, one row per model when a model runs at two or more ratios, else none.
+    ``jobs``: the run's (model path, ratio) pairs."""
+    if default_run:
+        return [[label, [list(c) for c in cells]] for label, cells in DEFAULT_PLAN]
+    ratios = sorted({r for _, r in jobs if r is not None})
+    stem = jobs[0][0].stem if jobs else ""
+    return [[stem, [[stem, r] for r in ratios]]] if len(ratios) > 1 else []
+
+
+def configured_table(results: Results) -> str | None:
+    """:func:`table3` of the recipes stored in ``results.config["table3"]``; None when there are none."""
+    rows = results.config.get("table3") or []
+    if not rows:
+        return None
+    return table3(results, [Row(label, tuple((m, float(p)) for m, p in cells)) for label, cells in rows])
 
 
 def default_rows(results: Results) -> list[Row]:

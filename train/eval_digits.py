@@ -29,6 +29,7 @@ from mstsim.ledger import E_AC_PJ, E_MAC_PJ
 from mstsim.inputs import Preprocess, load_samples
 from mstsim.table3 import kind_acs
 from train.digits_data import ROOT, load_split, preprocess
+from train import mnist_cards
 from train.model_cards import write_card
 
 MODELS = os.path.join(ROOT, "models")
@@ -122,10 +123,24 @@ def quick_check(net, x, labels, rsm):
     """Exact SNN figures of a short simulation (the first QUICK_SAMPLES test samples, T = QUICK_T) that
     tests/run/test_bundled.py repeats: the engine's counts and predictions are the same on every machine."""
     res = net.simulate(x[:QUICK_SAMPLES], T=QUICK_T, rsm=rsm, seed=SEED)
+    ann = mstsim.run_ann(net.configured(rsm), x[:QUICK_SAMPLES], dtype=np.float32, seed=SEED)
     led = res.ledger
     return {"samples": QUICK_SAMPLES, "T": QUICK_T,
+            "ann_correct": int((ann.argmax(1) == labels[:QUICK_SAMPLES]).sum()),
             "correct": int((np.asarray(res.predictions[-1]) == labels[:QUICK_SAMPLES]).sum()),
             "acs": led.total("acs"), "macs": led.total("macs"), "events_dropped": led.total("events_dropped")}
+
+
+def quick_checks(name):
+    """The stored evaluation with every run's quick_check computed again."""
+    result = json.load(open(os.path.join(MODELS, name + ".json")))["evaluation"]
+    net = mstsim.from_onnx(os.path.join(MODELS, name + ".onnx"))
+    x, labels = load_samples(json.loads(net.metadata["mstsim.preprocess"])["dataset"],
+                             Preprocess.from_metadata(net.metadata), net.input_shape, limit=QUICK_SAMPLES,
+                             steps=QUICK_T)
+    for run in result["runs"].values():
+        run["quick_check"] = quick_check(net, x, labels, run["rsm"])
+    return result
 
 
 def top_nodes(led, column, k):
@@ -141,12 +156,13 @@ def main():
                                           "the JSON is then not written)")
     ap.add_argument("--only", nargs="*", choices=NAMES)
     ap.add_argument("--cards-only", action="store_true", help="only render the .md cards from the .json files")
+    ap.add_argument("--quick-only", action="store_true", help="only recompute each run's quick_check")
     args = ap.parse_args()
     for name in args.only or NAMES:
         if args.cards_only:
             write_card(name, json.load(open(os.path.join(MODELS, name + ".json"))))
             continue
-        result = evaluate(name, args.T)
+        result = quick_checks(name) if args.quick_only else evaluate(name, args.T)
         if args.T:
             continue
         card = os.path.join(MODELS, name + ".json")
@@ -156,6 +172,7 @@ def main():
             json.dump(data, f, indent=1, sort_keys=True)
             f.write("\n")
         write_card(name, data)
+    mnist_cards.update_readme(MODELS)  # models/README.md's Table 3, once all its models are measured
 
 
 if __name__ == "__main__":

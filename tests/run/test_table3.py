@@ -116,3 +116,11 @@ def test_module_breakdown_sums_module_kinds_over_blocks(results):
     assert re.search(r"attn:qkT\s+1,000\s+\(\+0\.0%\)\s+750\s+\(-25\.0%\)\s+500\s+\(-50\.0%\)", lines["attn:qkT"])
     assert re.search(r"mlp\s+100\s+\(\+0\.0%\)\s+100\s+\(\+0\.0%\)\s+100\s+\(\+0\.0%\)", lines["mlp"])
     assert re.search(r"total\s+1,100\s+\(\+0\.0%\)\s+850", lines["total"])
+
+
+def test_configured_table_reads_the_recipes_stored_in_the_config(results):
+    from mstsim.table3 import configured_table
+    assert configured_table(results) is None  # no recipes stored: mstsim run prints no Table 3
+    results.config["table3"] = [["fine-tuned", [["base", 0], ["ft50", 0.5]]]]
+    text = configured_table(results)
+    assert "fine-tuned" in text and "masked at test" not in text and "masking 75%" not in text
