@@ -242,7 +242,7 @@ step; softmax, LayerNorm and other element operations are not priced):
 Top nodes by ACs ({next(iter(ev["runs"]))}): {top}.
 Top nodes by MACs: {top_macs}.
 
-Simulation time on {ev['cpu_threads']} cores, batch {ev['batch_size']}, after numba warm-up:
+Wall time on {ev['cpu_threads']} cores shared with other work (not a benchmark), batch {ev['batch_size']}, after numba warm-up:
 {timing}.
 
 {mnist_sections(name, data) if mnist else "## Notes" + chr(10) + chr(10) + digits_notes(name, ev) + chr(10)}"""
