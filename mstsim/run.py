@@ -61,7 +61,8 @@ class Progress:
 def with_event_input(graph):
     """The graph with its input fed as per-step event counts (event-stream mode)."""
     from .ir import Graph
-    return Graph(dataclasses.replace(n, kind="event") if isinstance(n, Input) else n for n in graph)
+    return Graph((dataclasses.replace(n, kind="event") if isinstance(n, Input) else n for n in graph),
+                 modules=graph.modules)
 
 
 def check_args(args) -> None:
