@@ -58,9 +58,13 @@ def cmd_report(args) -> int:
         from .sweep_report import report
         return report(args.results, args.plots)
     from .modules import report_level
+    from .run import end_of_run
     by_module = report_level(args.by_module)
     results = Results.load(args.results)
     print(full_report(results, by_module=by_module))
+    table = end_of_run(results)  # as run printed it
+    if table:
+        print("\n" + table)
     if args.plots:
         if not have_matplotlib():
             print("\nno plots: matplotlib is not installed (pip install 'mstsim[plot]'); tables only",

@@ -177,8 +177,7 @@ def execute(args, guard: Guard | None = None) -> Results:
     stream = pre.events == "stream" and dataset.kind == "events"
     planned = [_job(nets[m], m, r, sites, stream, several=len(models) > 1) for m, r in jobs]
     attach_modules(planned, nets)
-    for job in planned:
-        _warn_not_spike_equivalent(job, nets[job.model])
+    _warn_not_spike_equivalent(planned, nets)
     dtype = np.dtype(args.dtype)
     need_in = input_bytes(dataset, n, pre, first.input_shape, T)
     for job in planned:
@@ -226,19 +225,26 @@ def _check_out_is_not_an_input(out, models, data) -> None:
             raise validate.ArgumentError(f"--out {out} is an input of this run ({path}); choose another file")
 
 
-def _warn_not_spike_equivalent(job: Job, net) -> None:
-    """The Python API's NotSpikeEquivalentWarning, as one ``mstsim: warning`` line on stderr."""
+def _warn_not_spike_equivalent(planned: list, nets: dict) -> None:
+    """The Python API's NotSpikeEquivalentWarning, as one ``mstsim: warning`` line on stderr per
+    distinct warning (models of one architecture share it)."""
     import warnings
 
     from .network import warn_not_spike_equivalent
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        warn_not_spike_equivalent(job.graph, net.provenance)
-    for w in caught:
-        text = str(w.message)
+    found: dict[str, list] = {}
+    for job in planned:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warn_not_spike_equivalent(job.graph, nets[job.model].provenance)
+        for w in caught:
+            models = found.setdefault(str(w.message), [])
+            if job.model not in models:
+                models.append(job.model)
+    for text, models in found.items():
         if len(text) > 240:
-            text = text[:240].rsplit(" ", 1)[0] + f" ... (mstsim inspect {job.model} lists them)"
-        print(f"mstsim: warning: {text}", file=sys.stderr)
+            text = text[:240].rsplit(" ", 1)[0] + f" ... (mstsim inspect {models[0]} lists them)"
+        several = f"{len(models)} models ({', '.join(m.name for m in models)}): " if len(models) > 1 else ""
+        print(f"mstsim: warning: {several}{text}", file=sys.stderr)
 
 
 def _say(text: str) -> None:
