@@ -20,3 +20,12 @@ def test_every_package_is_listed():
             rel = init.parent.relative_to(ROOT / top).parts
             found.add(".".join((package,) + rel))
     assert found <= listed, f"add to pyproject.toml packages: {sorted(found - listed)}"
+
+
+def test_every_bundled_data_file_is_package_data():
+    """A wheel (non-editable install) must carry the bundled datasets and their licence texts."""
+    import fnmatch
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    data = [p.relative_to(ROOT / "datasets").as_posix() for p in (ROOT / "datasets" / "data").iterdir()]
+    missing = [f for f in data if not any(fnmatch.fnmatch(f, pat) for pat in patterns["mstsim.datasets"])]
+    assert data and not missing, f"add to pyproject.toml package-data: {missing}"
