@@ -32,6 +32,10 @@ CASES = ["mst_torchscript_dynbatch.onnx", "mst_pool_dynamo_dynbatch.onnx", "mst_
          "vit_torchscript.onnx", "resnet_dynamo.onnx", "vgg_torchscript.onnx"]
 
 
+def _plain_count(ys):
+    return len(np.unique(ys))
+
+
 def _plain_distance(xs, thresholds):
     return np.min(np.abs(xs[:, None] - thresholds[None, :]), axis=1)
 
@@ -56,6 +60,7 @@ def _import_plain(path, input_shape, monkeypatch):
         m.setattr(fold, "_run_reference_op", _no_direct_op)
         m.setattr(loader, "infer_shapes_without_weights", _plain_infer)
         m.setattr(qcfs, "_distance_to_nearest", _plain_distance)
+        m.setattr(qcfs, "_count_distinct", _plain_count)
         m.setattr(OnnxView, "replace", _plain_replace)
         return from_onnx(path, input_shape=input_shape)
 
@@ -143,6 +148,15 @@ def test_nearest_threshold_distance_on_the_qcfs_grid(lam, levels):
     xs = lam * np.linspace(-0.5, 1.5, 40001)
     t = lam * (np.arange(1, levels + 1) - 0.5) / levels
     assert qcfs._distance_to_nearest(xs, t).tobytes() == _plain_distance(xs, t).tobytes()
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64) | st.sampled_from([0.0, -0.0, 1.0]),
+                max_size=60), st.booleans())
+def test_distinct_count_equals_numpy_unique(values, ascending):
+    ys = np.array(values, dtype=np.float64)
+    if ascending:
+        ys = np.sort(ys)  # the staircase case (NaNs sort last)
+    assert qcfs._count_distinct(ys) == len(np.unique(ys))
 
 
 @st.composite

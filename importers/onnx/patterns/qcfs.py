@@ -72,6 +72,13 @@ def _distance_to_nearest(xs, ascending):
     return np.minimum(np.abs(xs - ascending[below]), np.abs(xs - ascending[above]))
 
 
+def _count_distinct(ys) -> int:
+    """``len(np.unique(ys))``, without the sort when ``ys`` is already non-decreasing (a staircase)."""
+    if ys.size > 1 and np.all(ys[1:] >= ys[:-1]):  # (False at any NaN: np.unique then decides)
+        return 1 + int(np.count_nonzero(ys[1:] != ys[:-1]))
+    return len(np.unique(ys))
+
+
 def match_qcfs(fns) -> tuple[float, int] | None:
     """(lam, L) if the composed function equals a QCFS, else None."""
     def g(x):
@@ -85,7 +92,7 @@ def match_qcfs(fns) -> tuple[float, int] | None:
         return None
     xs = lam * np.linspace(-0.5, 1.5, 40001)
     ys = g(xs)
-    levels = len(np.unique(ys)) - 1
+    levels = _count_distinct(ys) - 1
     if levels < 1 or levels > 4096:
         return None
     thresholds = lam * (np.arange(1, levels + 1) - 0.5) / levels
