@@ -11,8 +11,8 @@ import numpy as np
 from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, EFF_S, ELEM, EV_IN, EV_OUT, FAN_S, INS, IOFF, KIND,
                           MACS, NEURON, NIN, OFF, OP, P0, POOL_SUM, SHD, SHD_OFS, SIZE, STATE, AFFINE)
 from .plan_shadow import count_underlying
-from .sample_synapses import (compact, fanout_sum, integrate_fire, integrate_input_fire, remap_events, scatter_conv, scatter_linear,
-                              scatter_one_to_one, scatter_pool_sum)
+from .sample_synapses import (compact, fanout_sum, integrate_fire, integrate_input_fire, remap_events, scatter_conv,
+                              scatter_linear, scatter_one_to_one, scatter_pool_sum)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

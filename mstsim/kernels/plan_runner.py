@@ -10,7 +10,8 @@ import numba as nb
 import numpy as np
 
 from .plan_layout import (ADD, IF, INPUT_ANALOG, INPUT_EVENTS, IOFF, MASK, MATMUL, NEED_DENSE, OFF, OP, OUTPUT,
-                          QUIET, REMAP, SHD, SHD_IN, SIZE, STATIC, SOFTMAX, MAX_POOL, LAYER_NORM, GELU, ELEMENTWISE, EV_OUT)
+                          QUIET, REMAP, SHD, SHD_IN, SIZE, STATIC, SOFTMAX, MAX_POOL, LAYER_NORM, GELU, ELEMENTWISE,
+                          EV_OUT)
 from .cycles import cycles
 from .plan_ops import add, densify_inputs, neuron, output, remap, synaptic
 from .plan_ops_analog import analog, mask, matmul
