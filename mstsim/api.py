@@ -7,7 +7,7 @@ import numpy as np
 
 from . import memory, validate
 from .engine import SimResult, Simulator
-from .engine.threads import thread_count
+from .engine.threads import workspace_slots
 from .ir import Graph
 from .ir.errors import UnsupportedInput
 from .network import warn_not_spike_equivalent
@@ -63,7 +63,7 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
                                                  detail=detail), "this simulation",
                       hint="use a smaller batch_size or T")
     sim = Simulator(graph, dtype=dtype, seed=seed, pool_rule=pool_rule, count_padding=count_padding)
-    slots = min(batch_size, n) if on_step is not None else thread_count(min(batch_size, n))
+    slots = workspace_slots(min(batch_size, n), on_step is not None)
     memory.check_fits(memory.estimate_simulation(graph, samples=n, batch=batch_size, T=T, dtype=dtype,
                                                  detail=detail, plan=sim.plan, slots=slots),
                       "this simulation", hint="use a smaller batch_size or T")  # now exact for the engine

@@ -1,5 +1,8 @@
-"""Shared Hypothesis profiles: `ci` (derandomised, used when CI is set) and `dev`."""
+"""Shared Hypothesis profiles: `ci` (derandomised, used when CI is set) and `dev`; the import cache off."""
 import os
+
+# every test imports afresh (and writes nothing to the user's cache); tests/importer/test_cache.py turns it on
+os.environ["MSTSIM_CACHE_DIR"] = "off"
 
 from hypothesis import HealthCheck, settings
 

@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-from .convert import convert
 from .errors import (BatchError, MalformedModel, NoQCFS, OnnxImportError, UnsafeExternalData, UnsupportedOp,
                      UnsupportedUse)
 from mstsim.network import Network
@@ -27,8 +26,16 @@ def from_onnx(path_or_model, *, input_shape=None, require_qcfs: bool = True) -> 
     Returns
     -------
     Network
+
+    Imports of files are cached (``cache.py``; ``MSTSIM_CACHE_DIR=off`` turns it off).
     """
-    graph, info = convert(path_or_model, input_shape=input_shape, require_qcfs=require_qcfs)
+    from . import cache  # an unchanged file imported before: its IR is read back, onnx is not even loaded
+    found = cache.lookup(path_or_model, input_shape, require_qcfs)
+    if found is None:
+        from .convert import convert
+        found = convert(path_or_model, input_shape=input_shape, require_qcfs=require_qcfs)
+        cache.store(path_or_model, input_shape, require_qcfs, *found)
+    graph, info = found
     return Network(graph, **info)
 
 

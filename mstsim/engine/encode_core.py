@@ -7,6 +7,8 @@ from ..ir import IF, Add, Affine, AvgPool2d, ChannelAffine, Conv2d, Input, Mean,
 from ..kernels import plan_layout as L
 from ..registry import TypeRegistry
 from .fanout import fanout_of
+from .gather_chains import composed_gather, point_inputs
+from .strided import strided_form
 
 ENCODERS = TypeRegistry("plan encoder")
 encodes = ENCODERS.register
@@ -130,32 +132,47 @@ def _add(b, node):
 def _remap(b, node):
     g = b.graph
     events = g.kinds[node.name] == "event"
-    offsets = input_offsets(g, node)
     mult = max(b.mult.get(s, 1) for s in node.inputs) if events else 1
     r = b.begin(node, L.REMAP, events=events, cap_mult=mult, need_dense=not events)
     if events:
         inverse_fields(b, node, r)
         return
-    plain = len(node.inputs) == 1 and bool(np.all(node.src >= 0))  # one input, every output reads it
-    start = int(node.src[0]) if node.src.size else 0
-    if plain and np.array_equal(node.src, start + np.arange(node.src.size)):
+    ins, src = node.inputs, node.src
+    chain = composed_gather(b, node)
+    if chain is not None:  # read the producers' inputs directly (gather_chains.py)
+        ins, which, local = chain
+        point_inputs(b, r, ins)
+        src = np.where(which >= 0, input_offsets_of(b.graph, ins)[np.maximum(which, 0)] + local, -1)
+    plain = len(ins) == 1 and bool(np.all(src >= 0))  # one input, every output reads it
+    start = int(src[0]) if src.size else 0
+    if plain and np.array_equal(src, start + np.arange(src.size)):
         # a contiguous window of one dense input (reshape, a slice along the first axis): the
         # output is that window itself, nothing moves
-        r[L.OFF] = b.code[b.index[node.inputs[0]], L.OFF] + start
+        r[L.OFF] = b.code[b.index[ins[0]], L.OFF] + start
         r[L.P0 + 5] = 2
         return
-    r[L.P0 + 5] = int(plain)
-    if plain:  # a gather of one input: its indices are the map itself
-        r[L.P0 + 4] = b.ints(node.src)
+    if plain:
+        form = strided_form(src)
+        if form is not None:  # a strided view: copied without a map (strided.py)
+            start, dims, strides = form
+            r[L.P0 + 5], r[L.P0 + 4] = 3, b.ints([start, len(dims)] + dims + strides)
+        else:  # a gather of one input: its indices are the map itself
+            r[L.P0 + 5], r[L.P0 + 4] = 1, b.ints(src)
         return
-    which = np.where(node.src >= 0, np.searchsorted(offsets, node.src, side="right") - 1, -1)
-    local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
+    r[L.P0 + 5] = 0
+    offsets = input_offsets_of(b.graph, ins)
+    which = np.where(src >= 0, np.searchsorted(offsets, src, side="right") - 1, -1)
+    local = np.where(src >= 0, src - offsets[np.maximum(which, 0)], 0)
     r[L.P0 + 3], r[L.P0 + 4] = b.ints(which), b.ints(local)
 
 
 def input_offsets(g, node) -> np.ndarray:
     """Where each input of a remap starts in the concatenation of its inputs."""
-    sizes = [int(np.prod(g.shapes[s])) for s in node.inputs]
+    return input_offsets_of(g, node.inputs)
+
+
+def input_offsets_of(g, names) -> np.ndarray:
+    sizes = [int(np.prod(g.shapes[s])) for s in names]
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
 

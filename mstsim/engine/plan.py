@@ -9,6 +9,7 @@ from ..ir import Graph
 from . import encode_analog  # noqa: F401  (registers its encoders)
 from .encode_core import ENCODERS
 from .encode_shadow import POOL_RULES, check_pool_rule, encode_shadow
+from .gather_chains import retire_unread
 from .plan_builder import PlanBuilder
 
 
@@ -33,6 +34,7 @@ class Plan:
     comp: np.ndarray
     ann_macs: np.ndarray
     through_pools: list
+    retired: list  # analog remaps every consumer reads through (gather_chains.py): not run
 
     def workspace_bytes(self, slots: int, batch: int) -> int:
         """Bytes of workspace (per slot) and state (per sample) a run allocates."""
@@ -56,7 +58,9 @@ def build_plan(graph: Graph, dtype, input_multiplicity: int = 1, *, pool_rule: s
     for node in graph:
         ENCODERS.lookup(node)(b, node)
         encode_shadow(b, node)
+    retired = retire_unread(b)
     fields = b.finish()
+    fields["retired"] = retired
     fields["through_pools"] = list(b.through_pools)
     fields["st_init"] = fields["st_init"].astype(b.dtype, copy=False)
     return Plan(**fields)

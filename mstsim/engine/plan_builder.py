@@ -18,6 +18,9 @@ class PlanBuilder:
         self.shadow: dict[str, tuple[str, bool, int, int]] = {}
         self.through_fan: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.through_pools: list[str] = []
+        # analog gathers later remaps may read through: name -> (inputs, which, local); reads through each
+        self.gathers: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self.folded: dict[str, int] = {}
         self.dtype = np.dtype(dtype)
         self.m_in = int(input_multiplicity)
         self.index = {node.name: i for i, node in enumerate(graph)}

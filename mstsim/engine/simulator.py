@@ -11,13 +11,15 @@ from ..ir import EVENT, IF, Graph
 from ..ir.errors import UnsupportedInput
 from ..kernels import plan_layout as L
 from ..kernels.detmath import fp_environment_ok
-from ..kernels.plan_runner import run_sample
+from ..kernels.plan_runner import run_part, run_sample
 from ..ledger import COLUMNS, Ledger
 from ..masking import _check_seed
 from .events import Events
 from .encode_shadow import check_count_padding, check_pool_rule
+from .gather_chains import retired_values
 from .plan import Plan, build_plan
-from .threads import run_parallel, thread_count
+from .pipeline import run_lone_sample
+from .threads import max_threads, run_parallel, thread_count, workspace_slots
 
 
 _FP_OK: list[bool] = []
@@ -104,6 +106,7 @@ class Simulator:
         self.ops = [NodeView(n, int(a), self) for n, a in zip(graph, self.plan.ann_macs)]
         self._state = None
         self._prof = None
+        self.pipelined = False  # whether the last run's lone sample ran on two threads (pipeline.py)
 
     def _plan(self, multiplicity: int) -> Plan:
         if multiplicity not in self._plans:
@@ -191,8 +194,9 @@ class Simulator:
             plan = self.plan
             x_an, x_ev = np.ascontiguousarray(x, dtype=self.dtype), np.zeros((batch, 0, 0), np.int64)
         per_sample = on_step is not None
+        self.pipelined = False
         workers = thread_count(batch)
-        slots = batch if per_sample else workers
+        slots = workspace_slots(batch, per_sample)
         wf = np.zeros((slots, plan.wf_size), dtype=self.dtype)
         wi = np.zeros((slots, plan.wi_size), dtype=np.int64)
         self._state = np.tile(plan.st_init, (batch, 1))
@@ -207,12 +211,24 @@ class Simulator:
         def sample(s: int, slot: int, t0: int, t1: int) -> None:
             run_sample(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[slot], wi[slot],
                        self._state[s], cum, led[slot], led_step[slot], ids, seed, t0, t1, s, plan.comp,
-                       prof[slot])
+                       prof[slot], 0, n, np.zeros((n, len(COLUMNS)), np.int64), True)
+
+        def whole(t0, t1, static_rows, fresh, cycles) -> None:  # the lone sample (pipeline.py)
+            run_sample(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[0], wi[0],
+                       self._state[0], cum, led[0], led_step[0], ids, seed, t0, t1, 0, plan.comp, cycles,
+                       0, n, static_rows, fresh)
+
+        def part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles) -> None:
+            run_part(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[:2], wi[:2],
+                     self._state[0], cum, led[0], led_step[0], ids, seed, t0, t1, plan.comp, cycles,
+                     lo, hi, k, static2, fresh2, sync)
 
         if per_sample:
             for t in range(T):
                 run_parallel(batch, workers, lambda s, _: sample(s, s, t, t + 1))
                 on_step(t, self._values(plan, wf, wi, cum[t]))
+        elif batch == 1 and slots >= 2 and prof.shape[1] == 0:
+            self.pipelined = run_lone_sample(whole, part, n, len(COLUMNS), T, threads=max_threads())
         else:
             run_parallel(batch, workers, lambda s, slot: sample(s, slot, 0, T))
         ledger = Ledger.empty(self.names, self.ledger_kinds(), plan.ann_macs, T, detail)
@@ -226,10 +242,13 @@ class Simulator:
     def _values(self, plan: Plan, wf, wi, cum_t) -> dict:
         """Every node's output after a step, from the per-sample workspaces."""
         values = {}
+        retired = set(plan.retired)
         for j, name in enumerate(self.names):
             r = plan.code[j]
             if r[L.OP] == L.OUTPUT:
                 values[name] = cum_t.copy()
+            elif name in retired:
+                values[name] = retired_values(self.graph[name], values)
             elif r[L.KIND] == 1:
                 counts = wi[:, j]
                 ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)

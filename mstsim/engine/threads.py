@@ -22,6 +22,19 @@ def available_cpus() -> int:
 
 def thread_count(batch: int) -> int:
     """Threads for a batch: ``MSTSIM_THREADS`` or the available CPUs, at most one per sample."""
+    return max(1, min(max_threads(), batch))
+
+
+def workspace_slots(batch: int, per_sample: bool) -> int:
+    """Workspaces a run allocates: one per sample with ``on_step``, else one per thread (two for a
+    lone sample, which may run pipelined: ``pipeline.py``)."""
+    if per_sample:
+        return batch
+    return max(thread_count(batch), 2 if batch == 1 and max_threads() >= 2 else 1)
+
+
+def max_threads() -> int:
+    """``MSTSIM_THREADS`` or the available CPUs."""
     raw = os.environ.get("MSTSIM_THREADS", "")
     if raw:
         try:
@@ -32,7 +45,7 @@ def thread_count(batch: int) -> int:
             raise UnsupportedInput(f"MSTSIM_THREADS must be a positive integer, got {raw!r}")
     else:
         n = available_cpus()
-    return max(1, min(n, batch))
+    return n
 
 
 def run_parallel(n_items: int, workers: int, work: Callable[[int, int], None]) -> None:

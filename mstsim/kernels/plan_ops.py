@@ -11,6 +11,7 @@ import numpy as np
 from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, EFF_S, ELEM, EV_IN, EV_OUT, FAN_S, INS, IOFF, KIND,
                           MACS, NEURON, NIN, OFF, OP, P0, POOL_SUM, SHD, SHD_OFS, SIZE, STATE, AFFINE)
 from .plan_shadow import count_underlying
+from .sample_analog import strided_gather
 from .sample_synapses import (compact, fanout_sum, integrate_fire, integrate_input_fire, remap_events, scatter_conv,
                               scatter_linear, scatter_one_to_one, scatter_pool_sum)
 
@@ -194,8 +195,9 @@ def remap(code, ints, wf, wi, i, row):
 
     Fields: P0 inverse-map pointers, P1 inverse-map targets, P2 input offsets
     in the concatenation, P3 / P4 per-output input number and local index, P5 1
-    when there is one input and no zero fill, 2 when the output is a contiguous
-    window of it (aliased at build: nothing to do).
+    when there is one input and no zero fill (P4 the map), 3 when that map is a
+    strided view (P4: start, dims, dims and strides innermost first), 2 when the
+    output is a contiguous window of it (aliased at build) or read by nobody.
     """
     count_events_in(code, ints, wi, i, row)
     if code[i, KIND] == 1:
@@ -215,6 +217,9 @@ def remap(code, ints, wf, wi, i, row):
     local = code[i, P0 + 4]
     at = code[i, DENSE_AT]
     if code[i, P0 + 5] == 2:  # a window of the input, which the output aliases
+        return
+    if code[i, P0 + 5] == 3:  # one input read as a strided view
+        strided_gather(wf, ints[at], ints, code[i, P0 + 4], wf, o)
         return
     if code[i, P0 + 5] == 1:  # one input, every output reads it: a plain gather
         x = ints[at]

@@ -2,9 +2,12 @@
 
 The engine runs samples on several threads (the kernel releases the GIL);
 one thread computes a whole sample in the order fixed by the plan, so
-neither the batch size nor the thread count can change a bit. Nodes marked
-static (fed by the constant input only) run at the first step of the call;
-their counts are added at every step.
+neither the batch size nor the thread count can change a bit. A lone sample
+may instead be pipelined: one thread runs the first nodes of step t while
+another runs the rest of step t - 1 (``mstsim.engine.pipeline``); each node
+still runs whole, in order, on its inputs. Nodes marked static (fed by the
+constant input only) run once per workspace; their counts are added at every
+step.
 """
 import numba as nb
 import numpy as np
@@ -16,6 +19,9 @@ from .cycles import cycles
 from .plan_ops import add, densify_inputs, neuron, output, remap, synaptic
 from .plan_ops_analog import analog, mask, matmul
 from .plan_shadow import fill_shadow, quiet, shadow_inputs
+from .sync import load_acquire, store_release, yield_cpu
+
+SPINS_BEFORE_YIELD = 20_000  # about 10-20 microseconds of loads; then a sched_yield (~1 us) per look
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -39,13 +45,15 @@ def _input(code, i, wf, wi, x_an, x_ev, s, t, row):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, led_step, ids, seed, t0, t1,
-               s, comp, prof):
-    """Steps t0..t1-1 of sample s (workspace rows ``wf``, ``wi``; state row ``st``).
+               s, comp, prof, n_lo, n_hi, srow, fresh):
+    """Steps t0..t1-1 of sample s, nodes n_lo..n_hi-1 (workspace rows ``wf``, ``wi``; state row ``st``).
 
-    A non-empty ``prof`` (int64 per node) accumulates each node's CPU cycles.
+    Static nodes run at step t0 when ``fresh`` (their output is not yet in
+    this workspace), their counts kept in ``srow`` (nodes x columns) and
+    added at every step. A non-empty ``prof`` (int64 per node) accumulates
+    each node's CPU cycles.
     """
     n_nodes = code.shape[0]
-    srow = np.zeros((n_nodes, led.shape[1]), dtype=np.int64)
     row = np.zeros((n_nodes, led.shape[1]), dtype=np.int64)
     c_idx = wi[comp[0]:comp[0] + comp[1]]
     c_val = wf[comp[2]:comp[2] + comp[1]]
@@ -54,10 +62,10 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
     detail = led_step.shape[0] > 0
     profiling = prof.shape[0] > 0
     for t in range(t0, t1):
-        for i in range(n_nodes):
+        for i in range(n_lo, n_hi):
             r = row[i]
             if code[i, STATIC] == 1:
-                if t == t0:
+                if t == t0 and fresh:
                     _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, s, t, i,
                               srow[i], c_idx, c_val, flags)
                 for c in range(n_cols):
@@ -74,6 +82,31 @@ def run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, 
                 led[i, c] += r[c]
                 if detail:
                     led_step[t, i, c] += r[c]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def run_part(code, ints, flts, f64, hashes, x_an, x_ev, wf2, wi2, st, cum, led, led_step, ids, seed, t0, t1,
+             comp, prof, lo, hi, k, static2, fresh2, sync):
+    """Part k (0 or 1) of a lone sample's steps t0..t1-1, pipelined (``mstsim.engine.pipeline``).
+
+    In phase p part 0 runs nodes lo..hi-1 of step p and part 1 those of step
+    p - 1; step t uses workspace t % 2 (rows of ``wf2``, ``wi2``, ``static2``;
+    ``fresh2[w, k]`` is 1 until part k first used workspace w). After each
+    phase a part publishes it in ``sync[k]`` and waits for the other's.
+    """
+    for phase in range(t0, t1 + 1):
+        t = phase - k
+        if t0 <= t < t1:
+            w = t % 2
+            run_sample(code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step, ids,
+                       seed, t, t + 1, 0, comp, prof, lo, hi, static2[w], fresh2[w, k] == 1)
+            fresh2[w, k] = 0
+        store_release(sync, k, phase)
+        spins = 0
+        while load_acquire(sync, 1 - k) < phase:
+            spins += 1
+            if spins > SPINS_BEFORE_YIELD:
+                yield_cpu()
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

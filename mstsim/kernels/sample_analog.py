@@ -106,3 +106,39 @@ def max_pool(x, x_off, geo, g_off, out, o_off):
                             continue
                         m = det_maximum(m, np.float64(x[x_off + (ch * h + y) * wd + xx]))
                 out[o_off + (ch * ho + oy) * wo + ox] = m
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def strided_gather(x, x_off, table, t, out, o_off):
+    """``out[o_off + j] = x[x_off + start + sum_d i_d stride_d]`` over a row-major grid.
+
+    ``table[t:]`` holds start, the number of dims nd, the dims and then the
+    strides, innermost first. The innermost run is a plain loop; an odometer
+    steps the outer coordinates.
+    """
+    nd = table[t + 1]
+    dims, strides = t + 2, t + 2 + nd
+    n0, s0 = table[dims], table[strides]
+    blocks = 1
+    for d in range(1, nd):
+        blocks *= table[dims + d]
+    count = np.zeros(nd, dtype=np.int64)
+    base = x_off + table[t]
+    o = o_off
+    for _ in range(blocks):
+        if s0 == 1:
+            for e in range(n0):
+                out[o + e] = x[base + e]
+        else:
+            for e in range(n0):
+                out[o + e] = x[base + e * s0]
+        o += n0
+        d = 1
+        while d < nd:  # next block: carry through the outer coordinates
+            count[d] += 1
+            base += table[strides + d]
+            if count[d] < table[dims + d]:
+                break
+            base -= table[strides + d] * table[dims + d]
+            count[d] = 0
+            d += 1

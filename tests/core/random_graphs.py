@@ -147,6 +147,16 @@ class Builder:
             return self.g.add(remaps.gather(name, src, shape, idx, last))
         return self.g.add(remaps.concat(name, [src, src], [shape, shape], 0))
 
+    def remap_tree(self, src: str) -> str:
+        """An analog remap read by several remaps (the plan composes and retires it), each into an IF."""
+        root = self.remap(self.analog_of(src))
+        flats = []
+        for _ in range(self.draw(st.integers(2, 3))):
+            leaf = self.spiking(self.remap(root))
+            flats.append(self.g.add(remaps.flatten(self.name("flat"), leaf, self.shape(leaf))))
+        cat = self.g.add(remaps.concat(self.name("concat"), flats, [self.shape(f) for f in flats], 0))
+        return self.g.add(remaps.reshape(self.name("tokens"), cat, self.shape(cat), (self.shape(cat)[0], 1)))
+
     def residual(self, src: str, spikes: list[str], analog: bool) -> str:
         same = [s for s in spikes if self.shape(s) == self.shape(src) and s != src]
         other = self.draw(st.sampled_from(same)) if same else src
@@ -155,9 +165,9 @@ class Builder:
 
 
 IMAGE_STEPS = ["conv", "pool", "maxpool", "mean", "bn", "remap", "residual", "residual_analog", "elementwise",
-               "mask", "ae", "pool_into"]
+               "mask", "ae", "pool_into", "remap_tree"]
 TOKEN_STEPS = ["mlp", "attention", "products", "remap", "residual", "residual_analog", "elementwise", "mask", "ae",
-               "pool_into"]
+               "pool_into", "remap_tree"]
 ANALOG_STEPS = ["layernorm", "gelu", "softmax"]
 
 
@@ -175,6 +185,8 @@ def _step(b: Builder, kind: str, cur: str, spikes: list[str], op: str | None = N
         return b.spiking(b.analog_of(cur))
     if kind == "remap":
         return b.remap(cur)
+    if kind == "remap_tree":
+        return b.remap_tree(cur)
     if kind in ("residual", "residual_analog"):
         return b.residual(cur, spikes, kind == "residual_analog")
     if kind == "elementwise":

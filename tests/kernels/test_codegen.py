@@ -53,7 +53,7 @@ def kernel_dispatchers() -> dict[str, Dispatcher]:
         if mod.__name__.startswith(INSIDE_THE_RUNNER):
             continue
         for name, obj in vars(mod).items():
-            if mod.__name__ == "mstsim.kernels.plan_runner" and name != "run_sample":
+            if mod.__name__ == "mstsim.kernels.plan_runner" and name not in ("run_sample", "run_part"):
                 continue  # linked into run_sample, as above
             if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__ \
                     and (obj.targetoptions.get("inline") != "always" or name in dm.__all__):
@@ -129,13 +129,19 @@ def test_the_scan_catches_what_numba_emits_for_fastmath_and_math_exp():
 
 
 def compile_engine() -> None:
-    """Run a tiny graph in both dtypes: compiling the plan runner compiles every op and kernel it calls."""
-    from mstsim.engine import Simulator
+    """Run a tiny graph in both dtypes, pipelined on two threads: compiling the plan runner and the
+    pipeline's part runner compiles every op and kernel they call."""
+    from mstsim.engine import Simulator, pipeline
     from mstsim.ir import IF, Affine, Graph, Input, Output
     g = Graph([Input("x", shape=(2,)), IF("s", ("x",), theta=0.5), Affine("fc", ("s",), weight=np.ones((2, 2))),
                Output("y", ("fc",))])
-    for dtype in (np.float32, np.float64):
-        Simulator(g, dtype=dtype).run(np.ones((1, 2)), 1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "MIN_CYCLES_PER_STEP", 0)
+        mp.setenv("MSTSIM_THREADS", "2")
+        for dtype in (np.float32, np.float64):
+            sim = Simulator(g, dtype=dtype)
+            sim.run(np.ones((1, 2)), 4)
+            assert sim.pipelined
 
 
 @pytest.mark.parametrize("name", sorted(DISPATCHERS))

@@ -1,0 +1,115 @@
+"""A lone sample on two threads: the plan's nodes split in two parts, pipelined over the steps.
+
+Samples of a batch already run in parallel, one whole sample per thread.
+With one sample and two threads, part 0 runs nodes ``0 .. m-1`` of step t
+while part 1 runs nodes ``m .. n-1`` of step t - 1. No node reads another
+node's output from an earlier step (IF membranes and the output sum live in
+the state, which each node alone touches), so the parts work in two
+workspaces, step t in workspace t % 2, and meet once per step inside the
+kernel (``kernels/sync.py``: a spin on each other's phase, since waking a
+sleeping thread costs as much as a small network's step). Every node still
+runs whole, in plan order, on the same inputs: the split changes no bit and
+no count.
+
+The first steps run on one thread, profiled, to place the split; then the
+steps run in blocks of growing length, each re-split on the cycles its
+nodes took in the block before, pipelined or on one thread, whichever was
+faster on two short timed probes. A network whose step is too short for the meeting
+to pay stays on one thread.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+#: below this many cycles per step (about 0.35 ms; measured: the bundled mst_digits, 0.2 ms a step,
+#: ran 12% slower pipelined, the 1 ms steps of mst_mnist 1.5x faster) one thread is faster
+MIN_CYCLES_PER_STEP = 1_000_000
+#: steps run on one thread, profiled, to find the first split point
+CALIBRATION_STEPS = 2
+#: the timed probes last about this long, 1 to FIRST_BLOCK steps (3 at least when pipelined)
+PROBE_SECONDS = 0.004
+#: the longest probe; the blocks after it double in length, each re-split on the last one's cycles
+#: (a pipelined block ends with one half-idle step)
+FIRST_BLOCK = 4
+
+# whole(t0, t1, static_rows, fresh, cycles): steps t0..t1-1 of every node on workspace 0
+Whole = Callable[[int, int, np.ndarray, bool, np.ndarray], None]
+# part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles): part k of steps t0..t1-1 (kernels.plan_runner.run_part)
+Part = Callable[..., None]
+
+
+def split_point(cycles: np.ndarray) -> int:
+    """m such that nodes 0..m-1 take about half of ``cycles`` (1 <= m < n)."""
+    total = np.cumsum(np.asarray(cycles, dtype=np.float64))
+    m = int(np.searchsorted(total, total[-1] / 2.0)) + 1
+    return min(max(m, 1), len(total) - 1)
+
+
+def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int, *, threads: int) -> bool:
+    """Run steps 0..T-1 of one sample; True when some steps ran pipelined on two threads.
+
+    After the calibration steps a short pipelined block and a short one-thread
+    block are timed, and the faster way runs the rest: on a machine where
+    another job holds a core, the two parts would wait for each other's time
+    slices and one thread is faster.
+    """
+    static2 = np.zeros((2, n_nodes, n_cols), dtype=np.int64)
+    first = min(CALIBRATION_STEPS, T)
+    cycles = np.zeros(n_nodes, dtype=np.int64)
+    start = time.perf_counter()
+    whole(0, first, static2[0], True, cycles)
+    step = (time.perf_counter() - start) / first
+    if first == T:
+        return False
+    if threads < 2 or n_nodes < 2 or cycles.sum() / first < MIN_CYCLES_PER_STEP:
+        whole(first, T, static2[0], False, np.zeros(0, dtype=np.int64))
+        return False
+    fresh2 = np.array([[0, 0], [1, 1]], dtype=np.int64)  # workspace 0 ran the first steps whole
+    probe = int(np.clip(np.ceil(PROBE_SECONDS / max(step, 1e-9)), 1, FIRST_BLOCK))
+    per_step = {}  # seconds per step of "two" (pipelined) and "one", as timed on the probes
+    probes = [("two", max(probe, 3)), ("one", probe)]
+    t0, block, pipelined = first, 2 * FIRST_BLOCK, False
+    while t0 < T:
+        if probes:
+            mode, length = probes.pop(0)
+        else:
+            mode, length = min(per_step, key=per_step.get), block
+            block *= 2
+        t1 = min(t0 + length, T)
+        start = time.perf_counter()
+        if mode == "two":
+            cycles = _block(part, split_point(cycles), n_nodes, t0, t1, static2, fresh2)
+            pipelined = True
+        else:
+            cycles = np.zeros(n_nodes, dtype=np.int64)
+            whole(t0, t1, static2[0], False, cycles)
+        # a pipelined block of n steps takes n + 1 phases: per phase is what a long block costs per step
+        per_step[mode] = (time.perf_counter() - start) / (t1 - t0 + (mode == "two"))
+        t0 = t1
+    return pipelined
+
+
+def _block(part: Part, m: int, n_nodes: int, t0: int, t1: int, static2, fresh2) -> np.ndarray:
+    """Steps t0..t1-1 pipelined with split m; the cycles each node took."""
+    sync = np.full(2, t0 - 1, dtype=np.int64)
+    cycles = np.zeros((2, n_nodes), dtype=np.int64)
+    errors: list[BaseException] = []
+
+    def run(k: int, lo: int, hi: int) -> None:
+        try:
+            part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles[k])
+        except BaseException as exc:  # re-raised by the caller
+            errors.append(exc)
+            sync[k] = t1 + 1  # let the other part run out rather than wait forever
+
+    second = threading.Thread(target=run, args=(1, m, n_nodes), daemon=True)
+    second.start()
+    run(0, 0, m)
+    second.join()
+    if errors:
+        raise errors[0]
+    return cycles.sum(axis=0)

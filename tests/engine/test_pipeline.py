@@ -1,0 +1,78 @@
+"""A lone sample pipelined on two threads gives the bits and counts of one thread.
+
+The pipeline is forced on (no minimum step cost, one calibration step, blocks
+of 1, 2, 4 ... steps, so the split moves between blocks) and compared with
+``MSTSIM_THREADS=1`` on the bundled models and on random graphs of every
+node type: cumulative logits bit for bit, ledger totals and per-step rows.
+"""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from mstsim.engine import Simulator, pipeline
+from mstsim.engine.pipeline import split_point
+
+from ..core.random_graphs import random_graphs
+from .bundled_cases import CASES, case_graph, digit_images
+
+
+@pytest.fixture
+def forced(monkeypatch):
+    monkeypatch.setattr(pipeline, "MIN_CYCLES_PER_STEP", 0)
+    monkeypatch.setattr(pipeline, "CALIBRATION_STEPS", 1)
+    monkeypatch.setattr(pipeline, "FIRST_BLOCK", 1)
+    monkeypatch.setenv("MSTSIM_THREADS", "2")
+    return monkeypatch
+
+
+def one_and_two_threads(monkeypatch, graph, x, T, dtype, seed=3, ids=None):
+    monkeypatch.setenv("MSTSIM_THREADS", "2")
+    sim = Simulator(graph, dtype=dtype, seed=seed)
+    two = sim.run(x, T, detail=True, sample_ids=ids)
+    pipelined = sim.pipelined
+    monkeypatch.setenv("MSTSIM_THREADS", "1")
+    one = sim.run(x, T, detail=True, sample_ids=ids)
+    assert not sim.pipelined
+    return one, two, pipelined
+
+
+def assert_same(one, two):
+    assert np.array_equal(one.cum_logits.view(np.uint8), two.cum_logits.view(np.uint8))
+    assert np.array_equal(one.ledger.totals, two.ledger.totals)
+    assert np.array_equal(one.ledger.per_step, two.ledger.per_step)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bundled_models_pipelined_equal_one_thread(forced, case, dtype):
+    graph = case_graph(*case)
+    x = digit_images(1, graph.input_node().shape)
+    one, two, pipelined = one_and_two_threads(forced, graph, x, 9, dtype, ids=np.array([5]))
+    assert pipelined
+    assert_same(one, two)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])  # env reset per call
+@given(data=st.data(), T=st.integers(2, 9), exact=st.booleans())
+def test_random_graphs_pipelined_equal_one_thread(forced, data, T, exact):
+    graph, x = data.draw(random_graphs(exact=exact, max_layers=4))
+    one, two, pipelined = one_and_two_threads(forced, graph, x[:1], T, np.float32 if exact else np.float64,
+                                              seed=data.draw(st.integers(0, 2**32)))
+    assert pipelined == (len(graph) >= 2)
+    assert_same(one, two)
+
+
+def test_a_short_step_stays_on_one_thread(monkeypatch):
+    monkeypatch.setattr(pipeline, "MIN_CYCLES_PER_STEP", 10**15)
+    graph = case_graph(*CASES[0])
+    one, two, pipelined = one_and_two_threads(monkeypatch, graph, digit_images(1, graph.input_node().shape), 4,
+                                              np.float32)
+    assert not pipelined
+    assert_same(one, two)
+
+
+def test_split_point_halves_the_work():
+    assert split_point(np.array([1, 1, 1, 1])) == 2
+    assert split_point(np.array([10, 1, 1, 1])) == 1  # never an empty part
+    assert split_point(np.array([1, 1, 1, 10])) == 3
+    assert split_point(np.array([0, 0, 0])) in (1, 2)
