@@ -7,6 +7,7 @@ import numpy as np
 
 from . import memory, validate
 from .engine import SimResult, Simulator
+from .engine.pipeline import may_pipeline
 from .engine.threads import workspace_slots
 from .ir import Graph
 from .ir.errors import UnsupportedInput
@@ -63,7 +64,7 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
                                                  detail=detail), "this simulation",
                       hint="use a smaller batch_size or T")
     sim = Simulator(graph, dtype=dtype, seed=seed, pool_rule=pool_rule, count_padding=count_padding)
-    slots = workspace_slots(min(batch_size, n), on_step is not None)
+    slots = workspace_slots(min(batch_size, n), on_step is not None, may_pipeline(sim.plan))
     memory.check_fits(memory.estimate_simulation(graph, samples=n, batch=batch_size, T=T, dtype=dtype,
                                                  detail=detail, plan=sim.plan, slots=slots),
                       "this simulation", hint="use a smaller batch_size or T")  # now exact for the engine

@@ -20,19 +20,22 @@ to pay stays on one thread.
 from __future__ import annotations
 
 import threading
-import time
 from typing import Callable
 
 import numpy as np
 
+from .threads import available_cpus
+
 #: below this many cycles per step (about 0.35 ms; measured: the bundled mst_digits, 0.2 ms a step,
 #: ran 12% slower pipelined, the 1 ms steps of mst_mnist 1.5x faster) one thread is faster
 MIN_CYCLES_PER_STEP = 1_000_000
-#: steps run on one thread, profiled, to find the first split point
-CALIBRATION_STEPS = 2
-#: the timed probes last about this long, 1 to FIRST_BLOCK steps (3 at least when pipelined)
-PROBE_SECONDS = 0.004
-#: the longest probe; the blocks after it double in length, each re-split on the last one's cycles
+#: steps run on one thread, profiled, to see whether the step is long enough (the statics run here)
+CALIBRATION_STEPS = 1
+#: above this workspace per sample a second one costs more than the second thread gains (measured: the
+#: Swin-T-size MST, 1.2 GB per workspace, ran 1.4x slower pipelined, memory-bound and touching the second
+#: workspace afresh each run; ResNet-18 CIFAR, 13 MB, 1.2x faster)
+MAX_WORKSPACE_BYTES = 256 * 2**20
+#: the first block (one thread, profiled, to place the split); each next block is twice as long
 #: (a pipelined block ends with one half-idle step)
 FIRST_BLOCK = 4
 
@@ -40,6 +43,11 @@ FIRST_BLOCK = 4
 Whole = Callable[[int, int, np.ndarray, bool, np.ndarray], None]
 # part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles): part k of steps t0..t1-1 (kernels.plan_runner.run_part)
 Part = Callable[..., None]
+
+
+def may_pipeline(plan) -> bool:
+    """Whether a lone sample of this plan may run on two threads (its workspace is small enough)."""
+    return plan.workspace_bytes(1, 0) <= MAX_WORKSPACE_BYTES
 
 
 def split_point(cycles: np.ndarray) -> int:
@@ -52,45 +60,42 @@ def split_point(cycles: np.ndarray) -> int:
 def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int, *, threads: int) -> bool:
     """Run steps 0..T-1 of one sample; True when some steps ran pipelined on two threads.
 
-    After the calibration steps a short pipelined block and a short one-thread
-    block are timed, and the faster way runs the rest: on a machine where
-    another job holds a core, the two parts would wait for each other's time
-    slices and one thread is faster.
+    The first steps run on one thread, profiled; then blocks of 8, 16, 32 ...
+    steps, each split on the cycles of the one before, pipelined unless
+    another job is runnable at that moment (then the parts would wait for
+    each other's time slices, and one thread is faster).
     """
     static2 = np.zeros((2, n_nodes, n_cols), dtype=np.int64)
     first = min(CALIBRATION_STEPS, T)
     cycles = np.zeros(n_nodes, dtype=np.int64)
-    start = time.perf_counter()
     whole(0, first, static2[0], True, cycles)
-    step = (time.perf_counter() - start) / first
     if first == T:
         return False
     if threads < 2 or n_nodes < 2 or cycles.sum() / first < MIN_CYCLES_PER_STEP:
         whole(first, T, static2[0], False, np.zeros(0, dtype=np.int64))
         return False
     fresh2 = np.array([[0, 0], [1, 1]], dtype=np.int64)  # workspace 0 ran the first steps whole
-    probe = int(np.clip(np.ceil(PROBE_SECONDS / max(step, 1e-9)), 1, FIRST_BLOCK))
-    per_step = {}  # seconds per step of "two" (pipelined) and "one", as timed on the probes
-    probes = [("two", max(probe, 3)), ("one", probe)]
-    t0, block, pipelined = first, 2 * FIRST_BLOCK, False
+    t0, block, pipelined = first, FIRST_BLOCK, False
     while t0 < T:
-        if probes:
-            mode, length = probes.pop(0)
-        else:
-            mode, length = min(per_step, key=per_step.get), block
-            block *= 2
-        t1 = min(t0 + length, T)
-        start = time.perf_counter()
-        if mode == "two":
+        t1 = min(t0 + block, T)
+        if t0 > first and cpus_free() >= 1:
             cycles = _block(part, split_point(cycles), n_nodes, t0, t1, static2, fresh2)
             pipelined = True
-        else:
+        else:  # the first block places the split better than the calibration's early steps
             cycles = np.zeros(n_nodes, dtype=np.int64)
             whole(t0, t1, static2[0], False, cycles)
-        # a pipelined block of n steps takes n + 1 phases: per phase is what a long block costs per step
-        per_step[mode] = (time.perf_counter() - start) / (t1 - t0 + (mode == "two"))
-        t0 = t1
+        t0, block = t1, 2 * block
     return pipelined
+
+
+def cpus_free() -> int:
+    """CPUs with nothing runnable on them now, besides the calling thread (Linux ``/proc/loadavg``)."""
+    try:
+        with open("/proc/loadavg") as f:
+            running = int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 1
+    return available_cpus() - running
 
 
 def _block(part: Part, m: int, n_nodes: int, t0: int, t1: int, static2, fresh2) -> np.ndarray:

@@ -18,7 +18,7 @@ from .events import Events
 from .encode_shadow import check_count_padding, check_pool_rule
 from .gather_chains import retired_values
 from .plan import Plan, build_plan
-from .pipeline import run_lone_sample
+from .pipeline import may_pipeline, run_lone_sample
 from .threads import max_threads, run_parallel, thread_count, workspace_slots
 
 
@@ -196,7 +196,7 @@ class Simulator:
         per_sample = on_step is not None
         self.pipelined = False
         workers = thread_count(batch)
-        slots = workspace_slots(batch, per_sample)
+        slots = workspace_slots(batch, per_sample, may_pipeline(plan))
         wf = np.zeros((slots, plan.wf_size), dtype=self.dtype)
         wi = np.zeros((slots, plan.wi_size), dtype=np.int64)
         self._state = np.tile(plan.st_init, (batch, 1))

@@ -25,12 +25,12 @@ def thread_count(batch: int) -> int:
     return max(1, min(max_threads(), batch))
 
 
-def workspace_slots(batch: int, per_sample: bool) -> int:
+def workspace_slots(batch: int, per_sample: bool, pipelines: bool = True) -> int:
     """Workspaces a run allocates: one per sample with ``on_step``, else one per thread (two for a
-    lone sample, which may run pipelined: ``pipeline.py``)."""
+    lone sample when it may run pipelined, ``pipelines``: ``pipeline.py``)."""
     if per_sample:
         return batch
-    return max(thread_count(batch), 2 if batch == 1 and max_threads() >= 2 else 1)
+    return max(thread_count(batch), 2 if batch == 1 and pipelines and max_threads() >= 2 else 1)
 
 
 def max_threads() -> int:

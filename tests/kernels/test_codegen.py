@@ -137,6 +137,8 @@ def compile_engine() -> None:
                Output("y", ("fc",))])
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pipeline, "MIN_CYCLES_PER_STEP", 0)
+        mp.setattr(pipeline, "FIRST_BLOCK", 1)
+        mp.setattr(pipeline, "cpus_free", lambda: 1)
         mp.setenv("MSTSIM_THREADS", "2")
         for dtype in (np.float32, np.float64):
             sim = Simulator(g, dtype=dtype)
