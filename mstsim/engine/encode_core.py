@@ -177,11 +177,14 @@ def input_offsets_of(g, names) -> np.ndarray:
 
 
 def inverse_fields(b, node, r) -> None:
-    """P0..P2 of a remap moving events: the inverse gather map (CSR) and each input's offset."""
+    """P0..P2 of a remap moving events: the inverse gather map (CSR; P0 = -1 for a bijection) and each
+    input's offset."""
     offsets = input_offsets(b.graph, node)
     total = int(sum(np.prod(b.graph.shapes[s]) for s in node.inputs))
     inv_ptr, inv_tgt = invert_map(node.src, total)
-    r[L.P0], r[L.P0 + 1], r[L.P0 + 2] = b.ints(inv_ptr), b.ints(inv_tgt), b.ints(offsets)
+    # a bijection (transpose, reshape, roll) needs no pointers: input g's one target is inv_tgt[g]
+    ptr = -1 if np.array_equal(inv_ptr, np.arange(total + 1)) else b.ints(inv_ptr)
+    r[L.P0], r[L.P0 + 1], r[L.P0 + 2] = ptr, b.ints(inv_tgt), b.ints(offsets)
 
 
 @encodes(Output)

@@ -83,8 +83,13 @@ def fill_shadow(code, ints, flts, wf, wi, i, row, c_val):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def move_indices(idx, n, offset, ints, p_off, t_off, out, start):
-    """Each index at global input ``offset + idx`` to all its targets (the remap's inverse map)."""
+    """Each index at global input ``offset + idx`` to all its targets (the remap's inverse map; a
+    bijection's when ``p_off`` is -1)."""
     k = start
+    if p_off == -1:
+        for e in range(n):
+            out[k + e] = ints[t_off + offset + idx[e]]
+        return k + n
     for e in range(n):
         g = p_off + offset + idx[e]
         for q in range(ints[g], ints[g + 1]):

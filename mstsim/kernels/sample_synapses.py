@@ -199,10 +199,17 @@ def spikes_from_flags(flags, size, theta, out_idx, out_val):
 def remap_events(idx, val, n, offset, inv_ptr, inv_tgt, p_off, t_off, out_idx, out_val, start):
     """Move each event at global input index ``offset + idx`` to all its targets.
 
-    The targets of input g are ``inv_tgt[t_off + inv_ptr[p_off + g] ...]``;
-    appended from position ``start``; returns the new end.
+    The targets of input g are ``inv_tgt[t_off + inv_ptr[p_off + g] ...]``, or
+    the one ``inv_tgt[t_off + g]`` when ``p_off`` is -1 (a bijection: one load
+    per event instead of two dependent ones); appended from position
+    ``start``; returns the new end.
     """
     k = start
+    if p_off == -1:
+        for e in range(n):
+            out_idx[k + e] = inv_tgt[t_off + offset + idx[e]]
+            out_val[k + e] = val[e]
+        return k + n
     for e in range(n):
         g = p_off + offset + idx[e]
         for j in range(inv_ptr[g], inv_ptr[g + 1]):
