@@ -77,7 +77,7 @@ def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int,
     fresh2 = np.array([[0, 0], [1, 1]], dtype=np.int64)  # workspace 0 ran the first steps whole
     t0, block, pipelined = first, FIRST_BLOCK, False
     while t0 < T:
-        t1 = min(t0 + block, T)
+        t1 = T if T - t0 < 2 * block else t0 + block  # no short last block: it would end half idle
         if t0 > first and cpus_free() >= 1:
             cycles = _block(part, split_point(cycles), n_nodes, t0, t1, static2, fresh2)
             pipelined = True
