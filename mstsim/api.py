@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+import warnings
+
 import numpy as np
 
 from . import memory, validate
 from .engine import SimResult, Simulator
+from .engine.encode_shadow import ThroughFallbackWarning, through_fallback_message
 from .engine.pipeline import may_pipeline
 from .engine.threads import workspace_slots
 from .ir import Graph
@@ -64,6 +67,8 @@ def simulate(graph: Graph, inputs, *, T: int, batch_size: int | None = None, dty
                                                  detail=detail), "this simulation",
                       hint="use a smaller batch_size or T")
     sim = Simulator(graph, dtype=dtype, seed=seed, pool_rule=pool_rule, count_padding=count_padding)
+    if sim.plan.through_fallbacks:
+        warnings.warn(through_fallback_message(sim.plan.through_fallbacks), ThroughFallbackWarning, stacklevel=2)
     slots = workspace_slots(min(batch_size, n), on_step is not None, may_pipeline(sim.plan))
     memory.check_fits(memory.estimate_simulation(graph, samples=n, batch=batch_size, T=T, dtype=dtype,
                                                  detail=detail, plan=sim.plan, slots=slots),

@@ -14,6 +14,7 @@ import hashlib
 import pathlib
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from . import __version__, memory, validate
 from .ann import run_ann
 from .api import simulate
 from .engine import Events
+from .engine.encode_shadow import ThroughFallbackWarning
 from .inputs import Preprocess, bounded_settings, input_bytes, load_samples, open_samples
 from .ir import Input
 from .ir.errors import MstsimError, UnsupportedInput
@@ -322,9 +324,17 @@ def simulate_job(job: Job, x, labels, *, T, sites, args, dtype, saver: Checkpoin
 
     progress = Progress(job.label, n, lines=args.progress)
     progress(0)
-    res = simulate(graph, x, T=T, batch_size=args.batch, dtype=dtype, seed=args.seed, detail=True,
-                   progress=progress, on_step=_recorder(spikes, recorded) if record else None, on_batch=on_batch,
-                   between_batches=guard.check, pool_rule=args.pool_rule, count_padding=args.count_padding)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ThroughFallbackWarning)
+        res = simulate(graph, x, T=T, batch_size=args.batch, dtype=dtype, seed=args.seed, detail=True,
+                       progress=progress, on_step=_recorder(spikes, recorded) if record else None,
+                       on_batch=on_batch, between_batches=guard.check, pool_rule=args.pool_rule,
+                       count_padding=args.count_padding)
+    for w in caught:
+        if issubclass(w.category, ThroughFallbackWarning):
+            print(f"mstsim: warning: {job.label}: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return partial(res.ledger)
 
 

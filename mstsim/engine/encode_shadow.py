@@ -23,6 +23,16 @@ LOCAL = ("events", "local")
 COUNT_THEMSELVES = (Affine, Conv2d, AvgPool2d, Mean, ChannelAffine, IF)
 
 
+class ThroughFallbackWarning(UserWarning):
+    """Some pools of events are counted by the ``events`` rule although ``through`` was asked for."""
+
+
+def through_fallback_message(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return (f"pool_rule 'through': {len(names)} pool(s) of events counted by 'events' instead, since their "
+            f"output reaches a node the rule cannot route into (docs/accounting.md, rule 17): {shown}")
+
+
 def check_pool_rule(rule) -> None:
     if rule not in POOL_RULES:
         raise ArgumentError(f"pool_rule must be one of {', '.join(map(repr, POOL_RULES))}, got {rule!r}")
@@ -96,6 +106,7 @@ def _pool(b, node, r, src):
             b.through_pools.append(node.name)
             r[L.SHD_SRC], r[L.QUIET] = L.COPY, 1
             return ("through", src[1], src[2], src[3])
+        b.through_fallbacks.append(node.name)
     # "events" (or a "through" pool whose output reaches a node the rule cannot route into):
     # each pooled element some event reaches is one graded event
     size = int(r[L.SIZE])

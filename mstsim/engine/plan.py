@@ -34,6 +34,7 @@ class Plan:
     comp: np.ndarray
     ann_macs: np.ndarray
     through_pools: list
+    through_fallbacks: list  # pools of events "through" could not route: counted by "events"
     retired: list  # analog remaps every consumer reads through (gather_chains.py): not run
 
     def workspace_bytes(self, slots: int, batch: int) -> int:
@@ -62,5 +63,6 @@ def build_plan(graph: Graph, dtype, input_multiplicity: int = 1, *, pool_rule: s
     fields = b.finish()
     fields["retired"] = retired
     fields["through_pools"] = list(b.through_pools)
+    fields["through_fallbacks"] = list(b.through_fallbacks)
     fields["st_init"] = fields["st_init"].astype(b.dtype, copy=False)
     return Plan(**fields)

@@ -18,6 +18,7 @@ class PlanBuilder:
         self.shadow: dict[str, tuple[str, bool, int, int]] = {}
         self.through_fan: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.through_pools: list[str] = []
+        self.through_fallbacks: list[str] = []  # pools of events that pool_rule "through" counts by "events"
         # analog gathers later remaps may read through: name -> (inputs, which, local); reads through each
         self.gathers: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self.folded: dict[str, int] = {}
