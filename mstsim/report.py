@@ -131,7 +131,7 @@ def _baseline(run: RunResult, results: Results) -> RunResult | None:
     return unmasked[0] if unmasked else None
 
 
-def module_report(results: Results, level="auto") -> str:
+def module_report(results: Results, level="auto", *, savings_tables: bool = True) -> str:
     """The first run's module table and, for each masked run, its savings per module against an unmasked run.
 
     Parameters
@@ -139,6 +139,8 @@ def module_report(results: Results, level="auto") -> str:
     results : Results
     level : str or int
         Row level, see :mod:`mstsim.modules` (``auto``, ``block``, ``module``, N).
+    savings_tables : bool
+        False: the first run's table only.
     """
     level = check_level(level)
     runs = [r for r in results.runs if r.modules]
@@ -147,7 +149,7 @@ def module_report(results: Results, level="auto") -> str:
                 "them, or a model file that names no modules).")
     tables = {id(r): module_table(r.ledger, r.modules, level) for r in runs}
     parts = [module_text(tables[id(runs[0])], title(runs[0], results))]
-    for run in runs[1:]:
+    for run in runs[1:] if savings_tables else []:
         base = _baseline(run, results)
         try:
             if base is None:
@@ -160,7 +162,7 @@ def module_report(results: Results, level="auto") -> str:
     return "\n\n".join(parts)
 
 
-def full_report(results: Results, *, by_module="auto") -> str:
+def full_report(results: Results, *, by_module="auto", savings: bool = True) -> str:
     c = results.config
     models = ", ".join(f"{m} (sha256 {h[:12]}...)" for m, h in zip(c.get("models", [c.get("model")]),
                                                                    c.get("models_sha256", [c.get("model_sha256", "")])))
@@ -169,5 +171,5 @@ def full_report(results: Results, *, by_module="auto") -> str:
             f"masks on {c.get('mask_sites')!r} sites")
     parts = [head, accuracy_table(results), cost_table(results), top_layers(results.runs[0])]
     if by_module is not None:
-        parts.append(module_report(results, by_module))
+        parts.append(module_report(results, by_module, savings_tables=savings))
     return "\n\n".join(parts)

@@ -65,6 +65,11 @@ def test_default_run_prints_the_table3_layout(capsys):
     for label, _ in DEFAULT_PLAN:
         assert f"{label}" in table
     assert "Counts per sample of each cell" in table and "(x1.00)" in table
+    # the Table-3 module breakdown stands for each masked run's own savings table, which --by-module adds
+    assert "ACs per sample by module" in table and "Masking savings per module" not in out
+    assert "Each masked run's savings per module: add --by-module" in out
+    assert main(["run", "--samples", "8", "--T", "4", "--by-module"]) == 0
+    assert capsys.readouterr().out.count("Masking savings per module") == 6
 
 
 @pytest.mark.parametrize("name", DIGITS)
