@@ -19,6 +19,7 @@ to pay stays on one thread.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Callable
 
@@ -46,8 +47,9 @@ Part = Callable[..., None]
 
 
 def may_pipeline(plan) -> bool:
-    """Whether a lone sample of this plan may run on two threads (its workspace is small enough)."""
-    return plan.workspace_bytes(1, 0) <= MAX_WORKSPACE_BYTES
+    """Whether a lone sample of this plan may run on two threads: its workspace is small enough, and the
+    OS has ``sched_yield`` (POSIX), which the meeting calls."""
+    return plan.workspace_bytes(1, 0) <= MAX_WORKSPACE_BYTES and hasattr(os, "sched_yield")
 
 
 def split_point(cycles: np.ndarray) -> int:
