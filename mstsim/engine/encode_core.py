@@ -137,42 +137,40 @@ def _remap(b, node):
     if events:
         inverse_fields(b, node, r)
         return
-    ins, src = node.inputs, node.src
     chain = composed_gather(b, node)
     if chain is not None:  # read the producers' inputs directly (gather_chains.py)
         ins, which, local = chain
         point_inputs(b, r, ins)
-        src = np.where(which >= 0, input_offsets_of(b.graph, ins)[np.maximum(which, 0)] + local, -1)
-    plain = len(ins) == 1 and bool(np.all(src >= 0))  # one input, every output reads it
-    start = int(src[0]) if src.size else 0
-    if plain and np.array_equal(src, start + np.arange(src.size)):
-        # a contiguous window of one dense input (reshape, a slice along the first axis): the
-        # output is that window itself, nothing moves
-        r[L.OFF] = b.code[b.index[ins[0]], L.OFF] + start
-        r[L.P0 + 5] = 2
-        return
-    if plain:
-        form = strided_form(src)
-        if form is not None:  # a strided view: copied without a map (strided.py)
-            start, dims, strides = form
-            r[L.P0 + 5], r[L.P0 + 4] = 3, b.ints([start, len(dims)] + dims + strides)
-        else:  # a gather of one input: its indices are the map itself
-            r[L.P0 + 5], r[L.P0 + 4] = 1, b.ints(src)
+    else:
+        ins, offsets = node.inputs, input_offsets(g, node)
+        which = np.where(node.src >= 0, np.searchsorted(offsets, node.src, side="right") - 1, -1)
+        local = np.where(node.src >= 0, node.src - offsets[np.maximum(which, 0)], 0)
+    if len(ins) == 1 and bool(np.all(which >= 0)):  # one input, every output reads it: local is the map
+        _one_input_gather(b, r, ins[0], local)
         return
     r[L.P0 + 5] = 0
-    offsets = input_offsets_of(b.graph, ins)
-    which = np.where(src >= 0, np.searchsorted(offsets, src, side="right") - 1, -1)
-    local = np.where(src >= 0, src - offsets[np.maximum(which, 0)], 0)
     r[L.P0 + 3], r[L.P0 + 4] = b.ints(which), b.ints(local)
+
+
+def _one_input_gather(b, r, name: str, src: np.ndarray) -> None:
+    start = int(src[0]) if src.size else 0
+    if np.array_equal(src, start + np.arange(src.size)):
+        # a contiguous window of one dense input (reshape, a slice along the first axis): the
+        # output is that window itself, nothing moves
+        r[L.OFF] = b.code[b.index[name], L.OFF] + start
+        r[L.P0 + 5] = 2
+        return
+    form = strided_form(src)
+    if form is not None:  # a strided view: copied without a map (strided.py)
+        start, dims, strides = form
+        r[L.P0 + 5], r[L.P0 + 4] = 3, b.ints([start, len(dims)] + dims + strides)
+    else:  # a gather of one input: its indices are the map itself
+        r[L.P0 + 5], r[L.P0 + 4] = 1, b.ints(src)
 
 
 def input_offsets(g, node) -> np.ndarray:
     """Where each input of a remap starts in the concatenation of its inputs."""
-    return input_offsets_of(g, node.inputs)
-
-
-def input_offsets_of(g, names) -> np.ndarray:
-    sizes = [int(np.prod(g.shapes[s])) for s in names]
+    sizes = [int(np.prod(g.shapes[s])) for s in node.inputs]
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
 

@@ -64,17 +64,13 @@ def test_random_graphs_pipelined_equal_one_thread(forced, data, T, exact):
     assert_same(one, two)
 
 
-def test_a_busy_machine_keeps_the_sample_on_one_thread(forced):
-    forced.setattr(pipeline, "cpus_free", lambda: 0)
-    graph = case_graph(*CASES[0])
-    one, two, pipelined = one_and_two_threads(forced, graph, digit_images(1, graph.input_node().shape), 9,
-                                              np.float32)
-    assert not pipelined
-    assert_same(one, two)
-
-
-def test_a_large_workspace_keeps_the_sample_on_one_thread(forced):
-    forced.setattr(pipeline, "MAX_WORKSPACE_BYTES", 0)
+@pytest.mark.parametrize("knob, value", [
+    ("cpus_free", lambda: 0),                   # another job is runnable: a busy machine
+    ("MAX_WORKSPACE_BYTES", 0),                 # the workspace is too large for a second one
+    ("MIN_CYCLES_PER_STEP", 10**15),            # the step is too short for the meeting to pay
+], ids=["busy machine", "large workspace", "short step"])
+def test_the_sample_stays_on_one_thread(forced, knob, value):
+    forced.setattr(pipeline, knob, value)
     graph = case_graph(*CASES[0])
     one, two, pipelined = one_and_two_threads(forced, graph, digit_images(1, graph.input_node().shape), 9,
                                               np.float32)
@@ -84,15 +80,6 @@ def test_a_large_workspace_keeps_the_sample_on_one_thread(forced):
 
 def test_cpus_free_counts_what_is_runnable():
     assert -64 < pipeline.cpus_free() <= pipeline.available_cpus()
-
-
-def test_a_short_step_stays_on_one_thread(monkeypatch):
-    monkeypatch.setattr(pipeline, "MIN_CYCLES_PER_STEP", 10**15)
-    graph = case_graph(*CASES[0])
-    one, two, pipelined = one_and_two_threads(monkeypatch, graph, digit_images(1, graph.input_node().shape), 4,
-                                              np.float32)
-    assert not pipelined
-    assert_same(one, two)
 
 
 def test_split_point_halves_the_work():
