@@ -158,7 +158,7 @@ def _one_input_gather(b, r, name: str, src: np.ndarray) -> None:
         # a contiguous window of one dense input (reshape, a slice along the first axis): the
         # output is that window itself, nothing moves
         r[L.OFF] = b.code[b.index[name], L.OFF] + start
-        r[L.P0 + 5] = 2
+        r[L.P0 + 5], r[L.P0 + 3] = 2, start
         return
     form = strided_form(src)
     if form is not None:  # a strided view: copied without a map (strided.py)

@@ -51,16 +51,31 @@ def carrier(b, name: str):
     return b.shadow.get(name)
 
 
+def storage(b, name: str) -> tuple[int, int, int, int]:
+    """(int workspace offset, form, counts length, form flag slot) of an events or AE tensor's underlying events."""
+    r = b.code[b.index[name]]
+    if r[L.KIND] == 1:
+        return int(r[L.IOFF]), L.LIST, 0, -1
+    return int(r[L.SHD]), int(r[L.SHD_FORM]), int(r[L.SHD_LEN]), int(r[L.SHD_FLAG])
+
+
 def encode_shadow(b, node) -> None:
     """Fill the node's counting fields after its own encoder ran."""
     r = b.row(node)
     ins = [carrier(b, s) for s in node.inputs]
     if any(c is not None and c[0] != "events" for c in ins):
         r[L.SHD_IN] = 1
-    own = None if b.static[node.name] or r[L.KIND] == 1 else _own(b, node, r, ins)
-    if own is not None:
+    made = None if b.static[node.name] or r[L.KIND] == 1 else _own(b, node, r, ins)
+    if made is not None:
+        own, form = made
         b.shadow[node.name] = own
-        r[L.SHD] = b.int_scratch(own[2])
+        if form == "alias":  # the same events as its one input: read where they already are
+            r[L.SHD], r[L.SHD_FORM], r[L.SHD_LEN], r[L.SHD_FLAG] = storage(b, node.inputs[0])
+        elif form == "list":
+            r[L.SHD], r[L.SHD_FORM], r[L.SHD_LEN] = b.int_scratch(own[2]), L.LIST, 0
+        else:  # a list while sparse, else counts: room for the counts holds such a list too
+            r[L.SHD], r[L.SHD_FORM], r[L.SHD_LEN] = b.int_scratch(own[2]), L.EITHER, own[2]
+            r[L.SHD_FLAG], r[L.SHD_SPARSE] = b.int_scratch(1), max(int(L.LIST_DENSITY), 1)
         r[L.SHD_OFS] = int(own[1])
         r[L.SHD_THRU] = int(own[0] == "through")
     if r[L.SHD_IN] == 1:
@@ -68,29 +83,47 @@ def encode_shadow(b, node) -> None:
 
 
 def _own(b, node, r, ins):
-    """The underlying events the node's output carries, or None."""
+    """(the underlying events the node's output carries, how they are stored), or None.
+
+    Copies are aliases. Merges and moves keep a list of indices while their
+    events are sparse, else a count per element, which a remap moves by the
+    same gather as the values, in time proportional to the tensor, with no
+    inverse map to look up per event (plan_shadow.py).
+    """
     if not ins or any(c is None for c in ins):
         return None
     offset = any(c[1] for c in ins)
     kind = type(node)
+    size = int(r[L.SIZE])
     if kind is ChannelAffine and ins[0][0] in LOCAL:  # folds into its consumers
         r[L.SHD_SRC], r[L.QUIET] = L.COPY, 1
-        return ("local", offset or node.shift is not None, ins[0][2], ins[0][3])
+        return ("local", offset or node.shift is not None, ins[0][2], ins[0][3]), "alias"
     if kind in POOLS and ins[0][0] in LOCAL:
         return _pool(b, node, r, ins[0])
     if kind is Add and all(c[0] in LOCAL for c in ins):  # a merge of events: free
         r[L.SHD_SRC], r[L.QUIET] = L.CONCAT, 1
-        return ("local", offset, sum(c[2] for c in ins), sum(c[3] for c in ins))
+        return ("local", offset, size, 1), "either"
     if kind is Remap:
         if len(ins) == 1 and ins[0][0] == "through":  # composed into the consumer's table
             r[L.SHD_SRC] = L.COPY
-            return ins[0]
+            return ins[0], "alias"
         if all(c[0] in LOCAL for c in ins):
-            inverse_fields(b, node, r)
+            if _identity(b, node):  # a reshape: the same elements in the same order
+                r[L.SHD_SRC] = L.COPY
+                return ("local", offset, ins[0][2], ins[0][3]), "alias"
             r[L.SHD_SRC] = L.MOVE
-            mult = max(c[3] for c in ins)
-            return ("local", offset, int(r[L.SIZE]) * mult, mult)
+            inverse_fields(b, node, r)
+            r[L.MOVE_FAN] = int(np.bincount(node.src[node.src >= 0]).max(initial=0))
+            # room to count each input's list into, when it has one
+            r[L.CNT_AT] = b.counting_room([int(np.prod(b.graph.shapes[s])) for s in node.inputs])
+            return ("local", offset, size, 1), "either"
     return None
+
+
+def _identity(b, node) -> bool:
+    """A remap of one input whose output element j is input element j."""
+    return (len(node.inputs) == 1 and int(np.prod(b.graph.shapes[node.inputs[0]])) == node.src.size
+            and bool(np.array_equal(node.src, np.arange(node.src.size))))
 
 
 def _pool(b, node, r, src):
@@ -105,7 +138,7 @@ def _pool(b, node, r, src):
                 b.through_fan[consumer] = (b.ints(fan), b.ints(eff))
             b.through_pools.append(node.name)
             r[L.SHD_SRC], r[L.QUIET] = L.COPY, 1
-            return ("through", src[1], src[2], src[3])
+            return ("through", src[1], src[2], src[3]), "alias"
         b.through_fallbacks.append(node.name)
     # "events" (or a "through" pool whose output reaches a node the rule cannot route into):
     # each pooled element some event reaches is one graded event
@@ -113,7 +146,8 @@ def _pool(b, node, r, src):
     r[L.SHD_SRC] = L.TOUCHED
     r[L.MARK], r[L.MARK + 1] = b.dense(size), b.flts(np.ones(src[2]))
     b.need_compaction(size)
-    return ("local", src[1], size, 1)
+    b.need_compaction(src[2])  # a counts input is listed in the compaction scratch first
+    return ("local", src[1], size, 1), "list"
 
 
 def _consumer(b, node, r, ins) -> None:

@@ -39,6 +39,8 @@ class PlanBuilder:
         self.mult: dict[str, int] = {}
         self.static: dict[str, bool] = {}
         self.compact_size = 0
+        self.room_size = 0
+        self._room_tables: list[np.ndarray] = []  # tables of offsets into the shared counting room
         self.ann_macs = np.zeros(n, dtype=np.int64)
 
     # -- constants -----------------------------------------------------------------
@@ -119,7 +121,19 @@ class PlanBuilder:
     def need_compaction(self, size: int) -> None:
         self.compact_size = max(self.compact_size, int(size))
 
+    def counting_room(self, sizes) -> int:
+        """ints offset of the int workspace offsets of ``len(sizes)`` scratch vectors that one node uses
+        while it runs; every node shares the same room."""
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.room_size = max(self.room_size, int(np.sum(sizes)))
+        off = self.ints(starts)
+        self._room_tables.append(self._ints[-1])
+        return off
+
     def finish(self):
+        room = self.int_scratch(self.room_size)
+        for table in self._room_tables:
+            table += room
         comp_i = self.int_scratch(self.compact_size)
         comp_f = self.dense(self.compact_size)
         cat = lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt)  # noqa: E731

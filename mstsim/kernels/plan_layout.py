@@ -33,10 +33,21 @@ EFF_S = 40      # the same for effective synapses
 MAT = 41        # 1 when the node materialises its affine-of-events inputs (an AC per event, offset adds)
 QUIET = 42      # 1 when the node is folded into its consumers and costs nothing
 MARK = 43       # float scratch of a pool's touched outputs; MARK + 1: ones for marking (flts)
-WIDTH = 45
+SHD_FORM = 45   # how they are kept: LIST, or EITHER (a list or counts, decided each step: SHD_FLAG)
+SHD_LEN = 46    # elements of their counts (the pool input's, for a "through" pool's output)
+CNT_AT = 47     # ints offset of each input's counts location in the int workspace (MOVE)
+SHD_FLAG = 48   # int workspace slot of an EITHER node's form this step (1: counts, 0: a list)
+MOVE_FAN = 49   # most targets of one input element of a remap (bounds the events a MOVE makes)
+SHD_SPARSE = 50  # an EITHER node keeps a list while (a bound on) its events <= its size // SHD_SPARSE
+WIDTH = 51
 
 # ways an affine-of-events tensor gets its underlying events
 COPY, TOUCHED, CONCAT, MOVE = range(1, 5)
+# forms of underlying events: element indices, or a dense int64 count per element
+LIST, EITHER = 0, 1
+# a merge or move keeps a list while its events are at most 1 / LIST_DENSITY of its elements (the
+# plan's SHD_SPARSE; 1 or more, so that the list fits in the room of the counts)
+LIST_DENSITY = 16
 
 # ledger columns (mstsim.ledger.COLUMNS order)
 EV_IN, EV_OUT, ACS, EFF, MACS, NEURON, BIAS, ELEM, DROPPED = range(9)

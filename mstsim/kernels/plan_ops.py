@@ -197,7 +197,7 @@ def remap(code, ints, wf, wi, i, row):
     in the concatenation, P3 / P4 per-output input number and local index, P5 1
     when there is one input and no zero fill (P4 the map), 3 when that map is a
     strided view (P4: start, dims, dims and strides innermost first), 2 when the
-    output is a contiguous window of it (aliased at build) or read by nobody.
+    output is a contiguous window of it at P3 (aliased at build) or read by nobody.
     """
     count_events_in(code, ints, wi, i, row)
     if code[i, KIND] == 1:

@@ -138,4 +138,4 @@ def _dispatch(code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, s
     if code[i, QUIET] == 1:
         quiet(row)
     if code[i, SHD] >= 0:
-        fill_shadow(code, ints, flts, wf, wi, i, row, c_val)
+        fill_shadow(code, ints, flts, wf, wi, i, row, c_idx, c_val)

@@ -1,21 +1,37 @@
 """Underlying events of affine-of-events tensors: carried along, and counted (docs/accounting.md).
 
 The values of such a tensor stay dense in the workspace (the arithmetic is
-unchanged); its underlying events are a list of element indices at
-``wi[code[j, SHD]:]`` with their count in ``wi[j]``. These kernels build the
-lists (copy, merge, move along a remap, a pool's touched outputs) and charge
-what a spike-driven implementation pays for them.
+unchanged); its underlying events sit at ``wi[code[j, SHD]:]``, their number
+in ``wi[j]``, as a list of element indices (an event tensor's own list, which
+a copy aliases; a pool's touched outputs) or, for merges and moves (form
+``EITHER``), as whichever is cheaper this step: the list while they are
+sparse, else one int64 count per element. A remap moves counts by the same
+gather as the values, in time proportional to the tensor and with no
+inverse map to look up per event; a sparse list moves faster than that.
+Both forms have the same totals, so the choice never changes a count.
+These kernels build them and charge what a spike-driven implementation
+pays for them.
 """
 import numba as nb
 
-from .plan_layout import (ACS, BIAS, CONCAT, COPY, EFF, ELEM, EV_IN, EV_OUT, INS, IOFF, KIND, MACS, MARK, MAT,
-                          MOVE, NIN, OP, P0, POOL_SUM, SHD, SHD_OFS, SHD_SRC, SIZE)
+import numpy as np
+
+from .plan_layout import (ACS, BIAS, CNT_AT, CONCAT, COPY, EFF, EITHER, ELEM, EV_IN, EV_OUT, INS, IOFF, KIND,
+                          MACS, MARK, MAT, MOVE, MOVE_FAN, NIN, OP, P0, POOL_SUM, SHD, SHD_FLAG,
+                          SHD_FORM, SHD_LEN, SHD_OFS, SHD_SPARSE, SHD_SRC, SIZE)
+from .sample_analog import strided_gather
 from .sample_synapses import compact, fanout_sum, scatter_one_to_one, scatter_pool_sum
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def underlying_of(code, wi, j):
-    """(indices, count) of node j's events, or of the events underlying its affine-of-events output."""
+def has_counts(code, wi, j):
+    """Whether node j's underlying events are kept as a count per element this step."""
+    return code[j, KIND] == 0 and code[j, SHD_FORM] == EITHER and wi[code[j, SHD_FLAG]] == 1
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def underlying_list(code, wi, j):
+    """(indices, count) of node j's events, or of the ``LIST`` underlying its affine-of-events output."""
     n = wi[j]
     start = code[j, IOFF] if code[j, KIND] == 1 else code[j, SHD]
     return wi[start:start + n], n
@@ -24,11 +40,23 @@ def underlying_of(code, wi, j):
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def count_underlying(code, ints, wi, j, fan, eff, row):
     """ACs of node j's underlying events: ``ints[fan + i]`` each (one each when fan < 0)."""
-    idx, n = underlying_of(code, wi, j)
+    n = wi[j]
     if fan < 0:
         row[ACS] += n
         row[EFF] += n
         return
+    if has_counts(code, wi, j):
+        c = code[j, SHD]
+        acs = 0
+        eff_acs = 0
+        for e in range(code[j, SHD_LEN]):
+            acs += wi[c + e] * ints[fan + e]
+            if eff >= 0:
+                eff_acs += wi[c + e] * ints[eff + e]
+        row[ACS] += acs
+        row[EFF] += acs if eff < 0 else eff_acs
+        return
+    idx, n = underlying_list(code, wi, j)
     acs = fanout_sum(idx, n, ints, fan)
     row[ACS] += acs
     row[EFF] += acs if eff < 0 else fanout_sum(idx, n, ints, eff)
@@ -60,31 +88,128 @@ def quiet(row):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fill_shadow(code, ints, flts, wf, wi, i, row, c_val):
+def fill_shadow(code, ints, flts, wf, wi, i, row, c_idx, c_val):
     """The underlying events of node i's output, after the node ran."""
     src = code[i, SHD_SRC]
-    out = wi[code[i, SHD]:]
-    k = 0
-    if src == COPY or src == CONCAT:
-        for q in range(code[i, NIN]):
-            idx, n = underlying_of(code, wi, ints[code[i, INS] + q])
-            for e in range(n):
-                out[k + e] = idx[e]
-            k += n
+    if src == COPY:  # an alias of its one input's
+        k = wi[ints[code[i, INS]]]
+    elif src == CONCAT:
+        k = merge_counts(code, ints, wi, i)
     elif src == MOVE:
-        for q in range(code[i, NIN]):
-            idx, n = underlying_of(code, wi, ints[code[i, INS] + q])
-            k = move_indices(idx, n, ints[code[i, P0 + 2] + q], ints, code[i, P0], code[i, P0 + 1], out, k)
+        k = move_counts(code, ints, wi, i)
     else:
-        k = touched(code, ints, flts, wf, wi, i, out, c_val)
+        k = touched(code, ints, flts, wf, wi, i, c_idx, c_val)
     wi[i] = k
     row[EV_OUT] += k
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def add_counts(code, wi, j, out):
+    """Add node j's underlying events to the counts at ``wi[out:]``."""
+    if has_counts(code, wi, j):
+        c = code[j, SHD]
+        for e in range(code[j, SHD_LEN]):
+            wi[out + e] += wi[c + e]
+    else:
+        idx, n = underlying_list(code, wi, j)
+        for e in range(n):
+            wi[out + idx[e]] += 1
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def as_list(code, wi, i, bound, inputs_have_counts):
+    """Whether node i keeps a list this step (at most ``bound`` events, all inputs lists); sets its flag."""
+    listed = not inputs_have_counts and bound <= code[i, SIZE] // code[i, SHD_SPARSE]
+    wi[code[i, SHD_FLAG]] = 0 if listed else 1
+    return listed
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def merge_counts(code, ints, wi, i):
+    """An add's inputs' underlying events (concatenated, or as counts); returns their number."""
+    o = code[i, SHD]
+    k = 0
+    counted = False
+    for q in range(code[i, NIN]):
+        j = ints[code[i, INS] + q]
+        k += wi[j]
+        counted = counted or has_counts(code, wi, j)
+    if as_list(code, wi, i, k, counted):
+        k = 0
+        for q in range(code[i, NIN]):
+            idx, n = underlying_list(code, wi, ints[code[i, INS] + q])
+            for e in range(n):
+                wi[o + k + e] = idx[e]
+            k += n
+        return k
+    for e in range(code[i, SIZE]):
+        wi[o + e] = 0
+    for q in range(code[i, NIN]):
+        add_counts(code, wi, ints[code[i, INS] + q], o)
+    return k
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def move_counts(code, ints, wi, i):
+    """A remap's underlying events: a sparse list along the inverse map, else counts gathered from its
+    inputs' counts by the values' own map (plan_ops.remap).
+
+    A list input is first counted into its room at ``ints[CNT_AT + q]``.
+    Returns the number of events moved (an element read twice counts twice).
+    """
+    nin = code[i, NIN]
+    o = code[i, SHD]
+    bound = 0
+    counted = False
+    for q in range(nin):
+        j = ints[code[i, INS] + q]
+        bound += wi[j] * code[i, MOVE_FAN]
+        counted = counted or has_counts(code, wi, j)
+    if as_list(code, wi, i, bound, counted):
+        k = 0
+        for q in range(nin):
+            idx, n = underlying_list(code, wi, ints[code[i, INS] + q])
+            k = move_indices(idx, n, ints[code[i, P0 + 2] + q], ints, code[i, P0], code[i, P0 + 1], wi, o + k) - o
+        return k
+    locs = np.empty(nin, dtype=np.int64)
+    for q in range(nin):
+        j = ints[code[i, INS] + q]
+        if has_counts(code, wi, j):
+            locs[q] = code[j, SHD]
+        else:
+            loc = ints[code[i, CNT_AT] + q]
+            for e in range(code[j, SIZE]):
+                wi[loc + e] = 0
+            add_counts(code, wi, j, loc)
+            locs[q] = loc
+    size = code[i, SIZE]
+    mode = code[i, P0 + 5]
+    local = code[i, P0 + 4]
+    if mode == 3:
+        strided_gather(wi, locs[0], ints, local, wi, o)
+    elif mode == 2:
+        x = locs[0] + code[i, P0 + 3]
+        for e in range(size):
+            wi[o + e] = wi[x + e]
+    elif mode == 1:
+        x = locs[0]
+        for e in range(size):
+            wi[o + e] = wi[x + ints[local + e]]
+    else:
+        which = code[i, P0 + 3]
+        for e in range(size):
+            q = ints[which + e]
+            wi[o + e] = wi[locs[q] + ints[local + e]] if q >= 0 else 0
+    k = 0
+    for e in range(size):
+        k += wi[o + e]
+    return k
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def move_indices(idx, n, offset, ints, p_off, t_off, out, start):
     """Each index at global input ``offset + idx`` to all its targets (the remap's inverse map; a
-    bijection's when ``p_off`` is -1)."""
+    bijection's when ``p_off`` is -1), written from ``out[start]``; returns where the list ends."""
     k = start
     if p_off == -1:
         for e in range(n):
@@ -99,9 +224,22 @@ def move_indices(idx, n, offset, ints, p_off, t_off, out, start):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def touched(code, ints, flts, wf, wi, i, out, c_val):
-    """The pooled elements some input event reaches, ascending (pool rule "events")."""
-    idx, n = underlying_of(code, wi, ints[code[i, INS]])
+def touched(code, ints, flts, wf, wi, i, c_idx, c_val):
+    """The pooled elements some input event reaches, ascending (pool rule "events").
+
+    Counts are listed first (each element with events once: one is enough to touch).
+    """
+    j = ints[code[i, INS]]
+    if has_counts(code, wi, j):
+        c = code[j, SHD]
+        n = 0
+        for e in range(code[j, SHD_LEN]):
+            if wi[c + e] != 0:
+                c_idx[n] = e
+                n += 1
+        idx = c_idx
+    else:
+        idx, n = underlying_list(code, wi, j)
     m = code[i, MARK]
     size = code[i, SIZE]
     for e in range(size):
@@ -111,4 +249,4 @@ def touched(code, ints, flts, wf, wi, i, out, c_val):
         scatter_pool_sum(idx, ones, n, ints, code[i, P0 + 6], wf, m)
     else:
         scatter_one_to_one(idx, ones, n, ints, code[i, P0 + 6], flts, 0, False, wf, m)
-    return compact(wf[m:m + size], size, out, c_val)
+    return compact(wf[m:m + size], size, wi[code[i, SHD]:], c_val)

@@ -2,7 +2,7 @@
 
 - ``ae_step``: spikes -> an affine of events (a BatchNorm of spikes with or without shift, maybe added
   to spikes or to another BatchNorm) -> remaps of it (slice, concat, transpose, reshape, roll, gather,
-  zero padding, window partition) -> an IF, an Affine or Conv2d, an analog op that materialises it, or an add or
+  zero padding, window partition), maybe merged again with spikes or itself and remapped -> an IF, an Affine or Conv2d, an analog op that materialises it, or an add or
   concat with a truly analog tensor.
 - ``pool_step``: a pool (AvgPool2d with overlapping windows, padding and either ``count_include_pad``,
   or a Mean) of spikes, of an affine of events or of an analog tensor -> single-input remaps -> Affine,
@@ -83,6 +83,11 @@ def ae_step(b, cur: str) -> str:
     ae = affine_of_events(b, cur)
     for _ in range(b.draw(st.integers(0, 2))):
         ae = same_rank_remap(b, ae)
+    if b.draw(st.booleans()):  # merged again after its remaps, as the MST's residual stream is
+        partner = b.spiking(b.analog_of(ae)) if b.draw(st.booleans()) else ae
+        ae = b.g.add(Add(b.name("add"), (ae, partner)))
+        if b.draw(st.booleans()):
+            ae = same_rank_remap(b, ae)
     consumer = b.draw(st.sampled_from(["if", "synaptic", "analog", "mixed"]))
     if consumer == "if":
         return b.spiking(ae)
