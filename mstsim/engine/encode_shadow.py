@@ -75,7 +75,7 @@ def encode_shadow(b, node) -> None:
             r[L.SHD], r[L.SHD_FORM], r[L.SHD_LEN] = b.int_scratch(own[2]), L.LIST, 0
         else:  # a list while sparse, else counts: room for the counts holds such a list too
             r[L.SHD], r[L.SHD_FORM], r[L.SHD_LEN] = b.int_scratch(own[2]), L.EITHER, own[2]
-            r[L.SHD_FLAG], r[L.SHD_SPARSE] = b.int_scratch(1), max(int(L.LIST_DENSITY), 1)
+            r[L.SHD_FLAG], r[L.SHD_SPARSE] = b.int_scratch(1), _list_density(own[2])
         r[L.SHD_OFS] = int(own[1])
         r[L.SHD_THRU] = int(own[0] == "through")
     if r[L.SHD_IN] == 1:
@@ -118,6 +118,11 @@ def _own(b, node, r, ins):
             r[L.CNT_AT] = b.counting_room([int(np.prod(b.graph.shapes[s])) for s in node.inputs])
             return ("local", offset, size, 1), "either"
     return None
+
+
+def _list_density(size: int) -> int:
+    """1 / the density below which a merge or move of ``size`` elements keeps a list."""
+    return 1 if size <= L.LIST_ALWAYS_UP_TO else max(int(L.LIST_DENSITY), 1)
 
 
 def _identity(b, node) -> bool:

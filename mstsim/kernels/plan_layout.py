@@ -46,8 +46,10 @@ COPY, TOUCHED, CONCAT, MOVE = range(1, 5)
 # forms of underlying events: element indices, or a dense int64 count per element
 LIST, EITHER = 0, 1
 # a merge or move keeps a list while its events are at most 1 / LIST_DENSITY of its elements (the
-# plan's SHD_SPARSE; 1 or more, so that the list fits in the room of the counts)
+# plan's SHD_SPARSE; 1 or more, so that the list fits in the room of the counts); up to
+# LIST_ALWAYS_UP_TO elements (int64 maps in L2) a list whenever it fits: moving one costs a few cycles
 LIST_DENSITY = 16
+LIST_ALWAYS_UP_TO = 32768
 
 # ledger columns (mstsim.ledger.COLUMNS order)
 EV_IN, EV_OUT, ACS, EFF, MACS, NEURON, BIAS, ELEM, DROPPED = range(9)

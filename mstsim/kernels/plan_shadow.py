@@ -166,11 +166,19 @@ def move_counts(code, ints, wi, i):
         bound += wi[j] * code[i, MOVE_FAN]
         counted = counted or has_counts(code, wi, j)
     if as_list(code, wi, i, bound, counted):
-        k = 0
+        k = o
         for q in range(nin):
             idx, n = underlying_list(code, wi, ints[code[i, INS] + q])
-            k = move_indices(idx, n, ints[code[i, P0 + 2] + q], ints, code[i, P0], code[i, P0 + 1], wi, o + k) - o
-        return k
+            k = move_indices(idx, n, ints[code[i, P0 + 2] + q], ints, code[i, P0], code[i, P0 + 1], wi, k)
+        return k - o
+    return gather_counts(code, ints, wi, i)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def gather_counts(code, ints, wi, i):
+    """A remap's counts, gathered by the values' map; returns their total."""
+    nin = code[i, NIN]
+    o = code[i, SHD]
     locs = np.empty(nin, dtype=np.int64)
     for q in range(nin):
         j = ints[code[i, INS] + q]

@@ -12,6 +12,7 @@ import numba as nb
 import numpy as np
 
 from .detmath import OPCODES, apply_elementwise, det_exp, det_gelu, det_gelu_tanh, det_maximum
+from .detmath.expo import EXP_NORMAL_MIN, exp_nonpositive
 
 #: elementwise op codes (the plan encodes ``Elementwise.op`` with these)
 ELEMENTWISE_CODES = OPCODES
@@ -20,7 +21,14 @@ ELEMENTWISE_CODES = OPCODES
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def softmax(x, x_off, outer, n, inner, out, o_off):
     """Softmax over the middle axis of ``(outer, n, inner)``: max, exp(x - max) in float64, sum in order,
-    divide, one rounding on store."""
+    divide, one rounding on store.
+
+    exp runs in a branch-free loop that vectorises (``exp_nonpositive``: det_exp's bits for
+    -708 <= d <= 0, where every finite d = x - max lies but the far tail); the rest (nan, -inf,
+    the tail) then goes through det_exp itself. Rows along the last axis (inner = 1) are read
+    and written as contiguous runs, which also vectorise.
+    """
+    d = np.empty(n)
     e = np.empty(n)
     for o in range(outer):
         for q in range(inner):
@@ -30,12 +38,32 @@ def softmax(x, x_off, outer, n, inner, out, o_off):
                 v = np.float64(x[x_off + base + k * inner])
                 if v > m or v != v:
                     m = v
+            if inner == 1:
+                row = x[x_off + base:x_off + base + n]
+                for k in range(n):
+                    d[k] = np.float64(row[k]) - m
+            else:
+                for k in range(n):
+                    d[k] = np.float64(x[x_off + base + k * inner]) - m
+            tail = 0
+            for k in range(n):
+                v = d[k]
+                e[k] = exp_nonpositive(v if v >= EXP_NORMAL_MIN else EXP_NORMAL_MIN)
+                tail |= not (EXP_NORMAL_MIN <= v <= 0.0)
+            if tail:
+                for k in range(n):
+                    if not (EXP_NORMAL_MIN <= d[k] <= 0.0):
+                        e[k] = det_exp(d[k])
             s = 0.0
             for k in range(n):
-                e[k] = det_exp(np.float64(x[x_off + base + k * inner]) - m)
                 s += e[k]
-            for k in range(n):
-                out[o_off + base + k * inner] = e[k] / s
+            if inner == 1:
+                dst = out[o_off + base:o_off + base + n]
+                for k in range(n):
+                    dst[k] = e[k] / s
+            else:
+                for k in range(n):
+                    out[o_off + base + k * inner] = e[k] / s
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

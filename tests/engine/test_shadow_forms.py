@@ -2,7 +2,7 @@
 
 A merge or a remap of an affine of events keeps a list of indices while its
 events are sparse and a count per element otherwise, chosen each step. The
-threshold (``plan_layout.LIST_DENSITY``) is forced both ways here: 1 (a list
+threshold (``plan_layout.LIST_DENSITY``, for every size) is forced both ways here: 1 (a list
 whenever it fits) and huge (counts whenever there is an event), and the
 ledger must equal the oracle's brute-force counts either way.
 """
@@ -96,6 +96,7 @@ def test_either_form_counts_what_the_oracle_counts(case, sparse):
     T = 5
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(L, "LIST_DENSITY", sparse)
+        mp.setattr(L, "LIST_ALWAYS_UP_TO", 0)
         res = Simulator(graph, dtype=np.float64).run(x, T, detail=True)
     cum, ledger, _ = ReferenceSimulator(graph, dtype=np.float64).run(x, T)
     assert np.array_equal(res.cum_logits, cum)

@@ -133,6 +133,33 @@ def exp64(x):
     return exp_dd(x, 0.0)
 
 
+EXP_NORMAL_MIN = -708.0  # at and above: exp(x) is normal, so exp_dd's 2^k scaling is one exact product
+MAGIC = 6755399441055744.0  # 1.5 * 2^52: the low bits of MAGIC + n hold the integer n (|n| < 2^51)
+
+
+@inline
+def exp_nonpositive(x):
+    """``exp64(x)``, bit for bit, for ``EXP_NORMAL_MIN <= x <= 0``, with no branch and no float->int
+    conversion, so that a loop of it vectorises (softmax; ``tests/kernels/test_exp_nonpositive.py``).
+
+    Each step is exp_dd's: for z <= 0, ``int(z - 0.5)`` is ``trunc(z - 0.5)`` (z - 0.5 is exact
+    there), made an integer through MAGIC (exact); -0.0 becomes +0.0 so that every intermediate keeps
+    its bits. With k >= -1022 the result is normal, so ``(th + tl) * 2^k`` is the one exact
+    product that exp_dd's two-step scaling also gives.
+    """
+    z = x * INV_LN2_128
+    nf = np.trunc(z - 0.5) + 0.0
+    n = as_bits(nf + MAGIC) - as_bits(MAGIC)
+    hi = x - nf * LN2_128_HI
+    r, err = two_sum(hi, -(nf * LN2_128_LO - 0.0))
+    p = r + (err + r * (r * (E2 + r * (E3 + r * (E4 + r * E5)))))
+    j = n & 127
+    k = n >> 7
+    th = EXP_TABLE[j, 0]
+    tl = EXP_TABLE[j, 1] + th * p
+    return (th + tl) * pow2(k)
+
+
 @inline
 def expm1_64(x):
     if x != x:
