@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import threading
+
 import numpy as np
 
 from ..ann import check_batch
@@ -106,6 +108,11 @@ class Simulator:
         self.ops = [NodeView(n, int(a), self) for n, a in zip(graph, self.plan.ann_macs)]
         self._state = None
         self._prof = None
+        # the last run's workspaces, by (plan, slots): a large plan's first touch of fresh pages costs
+        # more than its steps; every node writes what it reads within a step, so none needs zeros
+        # (tests/engine/test_workspace_reuse.py)
+        self._spare: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._spare_lock = threading.Lock()
         self.pipelined = False  # whether the last run's lone sample ran on two threads (pipeline.py)
 
     def _plan(self, multiplicity: int) -> Plan:
@@ -197,8 +204,7 @@ class Simulator:
         self.pipelined = False
         workers = thread_count(batch)
         slots = workspace_slots(batch, per_sample, may_pipeline(plan))
-        wf = np.zeros((slots, plan.wf_size), dtype=self.dtype)
-        wi = np.zeros((slots, plan.wi_size), dtype=np.int64)
+        wf, wi = self._workspaces(plan, slots)
         self._state = np.tile(plan.st_init, (batch, 1))
         out_size = int(np.prod(self.graph.shapes[self.graph.output_node().name]))
         cum = np.zeros((T, batch, out_size), dtype=self.dtype)
@@ -231,6 +237,9 @@ class Simulator:
             self.pipelined = run_lone_sample(whole, part, n, len(COLUMNS), T, threads=max_threads())
         else:
             run_parallel(batch, workers, lambda s, slot: sample(s, slot, 0, T))
+        if not per_sample:  # keep the last run's only (runs with on_step have one per sample)
+            with self._spare_lock:
+                self._spare = {(id(plan), slots): (wf, wi)}
         ledger = Ledger.empty(self.names, self.ledger_kinds(), plan.ann_macs, T, detail)
         ledger.samples = batch
         ledger.totals[:] = led.sum(axis=0)
@@ -238,6 +247,15 @@ class Simulator:
             ledger.per_step[:] = led_step.sum(axis=0)
         return SimResult(cum_logits=cum.reshape((T, batch) + self.graph.shapes[self.graph.output_node().name]),
                          ledger=ledger)
+
+    def _workspaces(self, plan: Plan, slots: int) -> tuple[np.ndarray, np.ndarray]:
+        """Float and int workspaces of ``slots`` rows: an earlier run's (taken, so a concurrent run
+        gets its own), else new ones."""
+        with self._spare_lock:
+            spare = self._spare.pop((id(plan), slots), None)
+        if spare is not None:
+            return spare
+        return np.zeros((slots, plan.wf_size), dtype=self.dtype), np.zeros((slots, plan.wi_size), dtype=np.int64)
 
     def _values(self, plan: Plan, wf, wi, cum_t) -> dict:
         """Every node's output after a step, from the per-sample workspaces."""
