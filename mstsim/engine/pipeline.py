@@ -32,13 +32,18 @@ from .threads import available_cpus
 MIN_CYCLES_PER_STEP = 1_000_000
 #: steps run on one thread, profiled, to see whether the step is long enough (the statics run here)
 CALIBRATION_STEPS = 1
-#: above this workspace per sample a second one costs more than the second thread gains (measured: the
-#: Swin-T-size MST, 1.2 GB per workspace, ran 1.4x slower pipelined, memory-bound and touching the second
-#: workspace afresh each run; ResNet-18 CIFAR, 13 MB, 1.2x faster)
-MAX_WORKSPACE_BYTES = 256 * 2**20
+#: above this workspace per sample a second one is not worth its memory. (Measured: with workspaces
+#: fresh every run, the Swin-T-size MST, 1.2 GB a workspace then, ran 1.4x slower pipelined, paying
+#: the first touch of the second one each run; now that runs reuse them, 0.76 GB, 1.49x faster at
+#: T = 24. ResNet-18 CIFAR, 13 MB: 1.2x faster.)
+MAX_WORKSPACE_BYTES = 2 * 2**30
 #: the first block (one thread, profiled, to place the split); each next block is twice as long
 #: (a pipelined block ends with one half-idle step)
 FIRST_BLOCK = 4
+#: from this many cycles a step (about 5 ms), one profiled step places the split well enough, so the
+#: first block is one step (a Swin-T-size step is ~800 M cycles: at T = 8 four profiled steps and
+#: no short last block left nothing to pipeline)
+LONG_STEP_CYCLES = 20_000_000
 
 # whole(t0, t1, static_rows, fresh, cycles): steps t0..t1-1 of every node on workspace 0
 Whole = Callable[[int, int, np.ndarray, bool, np.ndarray], None]
@@ -62,8 +67,8 @@ def split_point(cycles: np.ndarray) -> int:
 def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int, *, threads: int) -> bool:
     """Run steps 0..T-1 of one sample; True when some steps ran pipelined on two threads.
 
-    The first steps run on one thread, profiled; then blocks of 8, 16, 32 ...
-    steps, each split on the cycles of the one before, pipelined unless
+    The first steps run on one thread, profiled (one step when steps are long); then blocks of
+    twice as many steps, then twice that ..., each split on the cycles of the one before, pipelined unless
     another job is runnable at that moment (then the parts would wait for
     each other's time slices, and one thread is faster).
     """
@@ -77,7 +82,8 @@ def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int,
         whole(first, T, static2[0], False, np.zeros(0, dtype=np.int64))
         return False
     fresh2 = np.array([[0, 0], [1, 1]], dtype=np.int64)  # workspace 0 ran the first steps whole
-    t0, block, pipelined = first, FIRST_BLOCK, False
+    block = 1 if cycles.sum() / first >= LONG_STEP_CYCLES else FIRST_BLOCK
+    t0, pipelined = first, False
     while t0 < T:
         t1 = T if T - t0 < 2 * block else t0 + block  # no short last block: it would end half idle
         if t0 > first and cpus_free() >= 1:

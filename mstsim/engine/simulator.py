@@ -20,6 +20,7 @@ from .events import Events
 from .encode_shadow import check_count_padding, check_pool_rule
 from .gather_chains import retired_values
 from .plan import Plan, build_plan
+from .pages import zeroed
 from .pipeline import may_pipeline, run_lone_sample
 from .threads import max_threads, run_parallel, thread_count, workspace_slots
 
@@ -255,7 +256,7 @@ class Simulator:
             spare = self._spare.pop((id(plan), slots), None)
         if spare is not None:
             return spare
-        return np.zeros((slots, plan.wf_size), dtype=self.dtype), np.zeros((slots, plan.wi_size), dtype=np.int64)
+        return zeroed((slots, plan.wf_size), self.dtype), zeroed((slots, plan.wi_size), np.int64)
 
     def _values(self, plan: Plan, wf, wi, cum_t) -> dict:
         """Every node's output after a step, from the per-sample workspaces."""

@@ -87,3 +87,31 @@ def test_split_point_halves_the_work():
     assert split_point(np.array([10, 1, 1, 1])) == 1  # never an empty part
     assert split_point(np.array([1, 1, 1, 10])) == 3
     assert split_point(np.array([0, 0, 0])) in (1, 2)
+
+
+def _schedule(monkeypatch, step_cycles: int, T: int) -> list:
+    """The blocks run_lone_sample runs, ("whole" | "pipelined", t0, t1), with every node's step
+    costing ``step_cycles`` / 2 (two nodes) and the machine idle."""
+    monkeypatch.setattr(pipeline, "cpus_free", lambda: 1)
+    blocks = []
+
+    def whole(t0, t1, static_rows, fresh, cycles):
+        blocks.append(("whole", t0, t1))
+        if cycles.size:
+            cycles += (t1 - t0) * step_cycles // 2
+
+    def part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles):
+        if k == 0:
+            blocks.append(("pipelined", t0, t1))
+        cycles[lo:hi] += (t1 - t0) * step_cycles // 2
+
+    pipeline.run_lone_sample(whole, part, 2, 9, T, threads=2)
+    return blocks
+
+
+def test_long_steps_are_profiled_for_one_step_short_ones_for_four(monkeypatch):
+    long_ = _schedule(monkeypatch, pipeline.LONG_STEP_CYCLES, 8)
+    assert long_ == [("whole", 0, 1), ("whole", 1, 2), ("pipelined", 2, 4), ("pipelined", 4, 8)]
+    short = _schedule(monkeypatch, pipeline.MIN_CYCLES_PER_STEP, 24)
+    assert short == [("whole", 0, 1), ("whole", 1, 5), ("pipelined", 5, 13), ("pipelined", 13, 24)]
+    assert _schedule(monkeypatch, pipeline.MIN_CYCLES_PER_STEP - 2, 24) == [("whole", 0, 1), ("whole", 1, 24)]
