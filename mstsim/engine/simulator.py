@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-import threading
-
 import numpy as np
 
 from ..ann import check_batch
@@ -21,6 +19,7 @@ from .encode_shadow import check_count_padding, check_pool_rule
 from .gather_chains import retired_values
 from .plan import Plan, build_plan
 from .pages import zeroed
+from .spare import SPARE
 from .pipeline import may_pipeline, run_lone_sample
 from .threads import max_threads, run_parallel, thread_count, workspace_slots
 
@@ -109,11 +108,9 @@ class Simulator:
         self.ops = [NodeView(n, int(a), self) for n, a in zip(graph, self.plan.ann_macs)]
         self._state = None
         self._prof = None
-        # the last run's workspaces, by (plan, slots): a large plan's first touch of fresh pages costs
-        # more than its steps; every node writes what it reads within a step, so none needs zeros
-        # (tests/engine/test_workspace_reuse.py)
-        self._spare: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        self._spare_lock = threading.Lock()
+        # the last run's workspaces are kept for the next (spare.py); every node writes what it reads
+        # within a step, so none needs zeros (tests/engine/test_workspace_reuse.py)
+        self._spare_token = SPARE.owner_token(self)
         self.pipelined = False  # whether the last run's lone sample ran on two threads (pipeline.py)
 
     def _plan(self, multiplicity: int) -> Plan:
@@ -238,9 +235,8 @@ class Simulator:
             self.pipelined = run_lone_sample(whole, part, n, len(COLUMNS), T, threads=max_threads())
         else:
             run_parallel(batch, workers, lambda s, slot: sample(s, slot, 0, T))
-        if not per_sample:  # keep the last run's only (runs with on_step have one per sample)
-            with self._spare_lock:
-                self._spare = {(id(plan), slots): (wf, wi)}
+        if not per_sample:  # runs with on_step have one workspace per sample: not kept
+            SPARE.give((self._spare_token, id(plan), slots), (wf, wi))
         ledger = Ledger.empty(self.names, self.ledger_kinds(), plan.ann_macs, T, detail)
         ledger.samples = batch
         ledger.totals[:] = led.sum(axis=0)
@@ -252,8 +248,7 @@ class Simulator:
     def _workspaces(self, plan: Plan, slots: int) -> tuple[np.ndarray, np.ndarray]:
         """Float and int workspaces of ``slots`` rows: an earlier run's (taken, so a concurrent run
         gets its own), else new ones."""
-        with self._spare_lock:
-            spare = self._spare.pop((id(plan), slots), None)
+        spare = SPARE.take((self._spare_token, id(plan), slots))
         if spare is not None:
             return spare
         return zeroed((slots, plan.wf_size), self.dtype), zeroed((slots, plan.wi_size), np.int64)
