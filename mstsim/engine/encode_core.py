@@ -111,7 +111,11 @@ def _channel_affine(b, node):
     shift = None if node.shift is None else node.shift.reshape(per_channel)
     r = _synaptic(b, node, L.ONE_TO_ONE, bias=shift)
     r[L.P0 + 6] = b.ints(np.arange(int(np.prod(shape))))
-    r[L.P0 + 7] = b.flts(np.broadcast_to(node.scale.reshape(per_channel), shape))
+    scale = np.broadcast_to(node.scale.reshape(per_channel), shape)
+    r[L.P0 + 7] = b.flts(scale)
+    # element i reads input i alone: a dense input is scaled in one pass, with no compaction (the
+    # zeros a scatter would skip then add +-0 * scale, which changes no bit while the scale is finite)
+    r[L.P0 + 8] = int(bool(np.all(np.isfinite(scale.astype(b.dtype)))))
 
 
 @encodes(IF)

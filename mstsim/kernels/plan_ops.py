@@ -9,7 +9,7 @@ import numba as nb
 import numpy as np
 
 from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, EFF_S, ELEM, EV_IN, EV_OUT, FAN_S, INS, IOFF, KIND,
-                          MACS, NEURON, NIN, OFF, OP, P0, POOL_SUM, SHD, SHD_OFS, SIZE, STATE, AFFINE)
+                          MACS, NEURON, NIN, OFF, ONE_TO_ONE, OP, P0, POOL_SUM, SHD, SHD_OFS, SIZE, STATE, AFFINE)
 from .plan_shadow import count_underlying
 from .sample_analog import strided_gather
 from .sample_synapses import (compact, fanout_sum, integrate_fire, integrate_input_fire, remap_events, scatter_conv,
@@ -58,9 +58,15 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
     Fields: P0 fan-out table, P1 effective table (-1: same), P2 synapses, P3
     weights, P4 bias (-1: none), P5 divisor (-1: none), P6 op data (n_in /
     geometry / targets), P7 op data (n_out / channels-last scratch / weight
-    scale, -1: none).
+    scale, -1: none), P8 1 when a dense input is scaled elementwise (a per-channel
+    affine with finite scale: the same sums as its scatter).
     """
     j = input_of(code, ints, i, 0)
+    op = code[i, OP]
+    if code[j, KIND] == 0 and op == ONE_TO_ONE and code[i, P0 + 8] == 1:
+        _scale_dense(code, ints, flts, wf, wi, i, j, row)
+        _finish(code, flts, wf, i, j, row)
+        return
     if code[j, KIND] == 1:
         idx, val, n = events_of(code, wf, wi, j)
         row[EV_IN] += n
@@ -70,13 +76,7 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
     else:
         n = compact(wf[code[j, OFF]:code[j, OFF] + code[j, SIZE]], code[j, SIZE], c_idx, c_val)
         idx, val = c_idx, c_val
-        if code[j, SHD] >= 0:  # an affine of events: its events pay, through the folded weights
-            own = code[i, FAN_S] < 0
-            count_underlying(code, ints, wi, j, code[i, P0] if own else code[i, FAN_S],
-                             code[i, P0 + 1] if own else code[i, EFF_S], row)
-        else:
-            row[MACS] += code[i, P0 + 2]
-    op = code[i, OP]
+        pay_dense_input(code, ints, wi, i, j, row)
     o = code[i, OFF]
     size = code[i, SIZE]
     out = wf[o:o + size]
@@ -101,6 +101,40 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
         else:
             w_off = code[i, P0 + 7]
             scatter_one_to_one(idx, val, n, ints, code[i, P0 + 6], flts, w_off, w_off >= 0, out, 0)
+    _finish(code, flts, wf, i, j, row)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def pay_dense_input(code, ints, wi, i, j, row):
+    """What synaptic node i pays for its dense input j: the underlying events of an affine of events
+    (through the folded weights), else every synapse as a MAC."""
+    if code[j, SHD] >= 0:
+        own = code[i, FAN_S] < 0
+        count_underlying(code, ints, wi, j, code[i, P0] if own else code[i, FAN_S],
+                         code[i, P0 + 1] if own else code[i, EFF_S], row)
+    else:
+        row[MACS] += code[i, P0 + 2]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _scale_dense(code, ints, flts, wf, wi, i, j, row):
+    """A per-channel affine of a dense input: ``out[e] = 0 + x[e] * scale[e]``, the scatter's sum."""
+    pay_dense_input(code, ints, wi, i, j, row)
+    x = wf[code[j, OFF]:code[j, OFF] + code[j, SIZE]]
+    size = code[i, SIZE]
+    out = wf[code[i, OFF]:code[i, OFF] + size]
+    w = flts[code[i, P0 + 7]:code[i, P0 + 7] + size]
+    for e in range(size):
+        out[e] = 0
+        out[e] += x[e] * w[e]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _finish(code, flts, wf, i, j, row):
+    """The divisor and the bias (or the input's folded offset) of a synaptic node's output."""
+    o = code[i, OFF]
+    size = code[i, SIZE]
+    out = wf[o:o + size]
     d = code[i, P0 + 5]
     if d >= 0:
         for e in range(size):
