@@ -11,7 +11,7 @@ import numpy as np
 from .plan_layout import (ACS, BIAS, CAP, CONV, DENSE_AT, EFF, EFF_S, ELEM, EV_IN, EV_OUT, FAN_S, INS, IOFF, KIND,
                           MACS, NEURON, NIN, OFF, ONE_TO_ONE, OP, P0, POOL_SUM, SHD, SHD_OFS, SIZE, STATE, AFFINE)
 from .plan_shadow import count_underlying
-from .sample_analog import strided_gather
+from .sample_analog import map_gather
 from .sample_synapses import (compact, fanout_sum, integrate_fire, integrate_input_fire, remap_events, scatter_conv,
                               scatter_linear, scatter_one_to_one, scatter_pool_sum)
 
@@ -246,23 +246,10 @@ def remap(code, ints, wf, wi, i, row):
         wi[i] = k
         row[EV_OUT] += k
         return
-    o = code[i, OFF]
-    which = code[i, P0 + 3]
-    local = code[i, P0 + 4]
-    at = code[i, DENSE_AT]
     if code[i, P0 + 5] == 2:  # a window of the input, which the output aliases
         return
-    if code[i, P0 + 5] == 3:  # one input read as a strided view
-        strided_gather(wf, ints[at], ints, code[i, P0 + 4], wf, o)
-        return
-    if code[i, P0 + 5] == 1:  # one input, every output reads it: a plain gather
-        x = ints[at]
-        for e in range(code[i, SIZE]):
-            wf[o + e] = wf[x + ints[local + e]]
-        return
-    for e in range(code[i, SIZE]):
-        q = ints[which + e]
-        wf[o + e] = wf[ints[at + q] + ints[local + e]] if q >= 0 else 0
+    map_gather(wf, ints, code[i, DENSE_AT], ints, code[i, P0 + 5], code[i, P0 + 3], code[i, P0 + 4],
+               code[i, SIZE], wf, code[i, OFF])
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

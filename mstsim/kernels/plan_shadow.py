@@ -19,7 +19,7 @@ import numpy as np
 from .plan_layout import (ACS, BIAS, CNT_AT, CONCAT, COPY, EFF, EITHER, ELEM, EV_IN, EV_OUT, INS, IOFF, KIND,
                           MACS, MARK, MAT, MOVE, MOVE_FAN, NIN, OP, P0, POOL_SUM, SHD, SHD_FLAG,
                           SHD_FORM, SHD_LEN, SHD_OFS, SHD_SPARSE, SHD_SRC, SIZE)
-from .sample_analog import strided_gather
+from .sample_analog import map_gather
 from .sample_synapses import compact, fanout_sum, scatter_one_to_one, scatter_pool_sum
 
 
@@ -191,23 +191,7 @@ def gather_counts(code, ints, wi, i):
             add_counts(code, wi, j, loc)
             locs[q] = loc
     size = code[i, SIZE]
-    mode = code[i, P0 + 5]
-    local = code[i, P0 + 4]
-    if mode == 3:
-        strided_gather(wi, locs[0], ints, local, wi, o)
-    elif mode == 2:
-        x = locs[0] + code[i, P0 + 3]
-        for e in range(size):
-            wi[o + e] = wi[x + e]
-    elif mode == 1:
-        x = locs[0]
-        for e in range(size):
-            wi[o + e] = wi[x + ints[local + e]]
-    else:
-        which = code[i, P0 + 3]
-        for e in range(size):
-            q = ints[which + e]
-            wi[o + e] = wi[locs[q] + ints[local + e]] if q >= 0 else 0
+    map_gather(wi, locs, 0, ints, code[i, P0 + 5], code[i, P0 + 3], code[i, P0 + 4], size, wi, o)
     k = 0
     for e in range(size):
         k += wi[o + e]

@@ -137,6 +137,30 @@ def max_pool(x, x_off, geo, g_off, out, o_off):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def map_gather(x, locs, l_off, ints, mode, which, local, size, out, o_off):
+    """A remap's gather of ``size`` outputs from inputs at ``x[locs[l_off + q]:]`` (values, or counts).
+
+    ``mode`` (the remap's P5): 3 a strided view of input 0 (``ints[local:]`` its table), 2 the
+    window of input 0 starting at ``which``, 1 input 0 through the map ``ints[local:]``, 0 input
+    ``ints[which + j]`` (-1: zero) at ``ints[local + j]``.
+    """
+    if mode == 3:
+        strided_gather(x, locs[l_off], ints, local, out, o_off)
+    elif mode == 2:
+        src = locs[l_off] + which
+        for e in range(size):
+            out[o_off + e] = x[src + e]
+    elif mode == 1:
+        src = locs[l_off]
+        for e in range(size):
+            out[o_off + e] = x[src + ints[local + e]]
+    else:
+        for e in range(size):
+            q = ints[which + e]
+            out[o_off + e] = x[locs[l_off + q] + ints[local + e]] if q >= 0 else 0
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def strided_gather(x, x_off, table, t, out, o_off):
     """``out[o_off + j] = x[x_off + start + sum_d i_d stride_d]`` over a row-major grid.
 
