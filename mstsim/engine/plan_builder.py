@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import plan_layout as L
+from ..kernels.plan_entries import entry_of
 
 
 class PlanBuilder:
@@ -131,6 +132,8 @@ class PlanBuilder:
         return off
 
     def finish(self):
+        for row in self.code:
+            row[L.ENTRY] = entry_of(row)
         room = self.int_scratch(self.room_size)
         for table in self._room_tables:
             table += room

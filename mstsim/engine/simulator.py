@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numba as nb
 import numpy as np
 
 from ..ann import check_batch
@@ -11,7 +12,9 @@ from ..ir import EVENT, IF, Graph
 from ..ir.errors import UnsupportedInput
 from ..kernels import plan_layout as L
 from ..kernels.detmath import fp_environment_ok
+from ..kernels.plan_entries import N_SLOTS, entry_types, slots_of
 from ..kernels.plan_runner import run_part, run_sample
+from .compiling import op_table
 from ..ledger import COLUMNS, Ledger
 from ..masking import _check_seed
 from .events import Events
@@ -212,18 +215,26 @@ class Simulator:
         seed = np.uint64(self.seed)
         prof = self._prof if self._prof is not None and not per_sample else np.zeros((slots, 0), np.int64)
 
+        def sample_args(ops, s: int, slot: int, t0: int, t1: int) -> tuple:
+            return (ops, plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[slot], wi[slot],
+                    self._state[s], cum, led[slot], led_step[slot], ids, seed, t0, t1, s, plan.comp, prof[slot],
+                    0, n, np.zeros((n, len(COLUMNS)), np.int64), True)
+
+        runner_types = tuple(nb.typeof(a) for a in sample_args(np.zeros(N_SLOTS, np.int64), 0, 0, 0, T))
+        ops = op_table(entry_types(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[0], wi[0],
+                                   self._state[0], cum, ids, seed, plan.comp), slots_of(plan.code),
+                       also=[(run_sample, runner_types)])
+
         def sample(s: int, slot: int, t0: int, t1: int) -> None:
-            run_sample(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[slot], wi[slot],
-                       self._state[s], cum, led[slot], led_step[slot], ids, seed, t0, t1, s, plan.comp,
-                       prof[slot], 0, n, np.zeros((n, len(COLUMNS)), np.int64), True)
+            run_sample(*sample_args(ops, s, slot, t0, t1))
 
         def whole(t0, t1, static_rows, fresh, cycles) -> None:  # the lone sample (pipeline.py)
-            run_sample(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[0], wi[0],
+            run_sample(ops, plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[0], wi[0],
                        self._state[0], cum, led[0], led_step[0], ids, seed, t0, t1, 0, plan.comp, cycles,
                        0, n, static_rows, fresh)
 
         def part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles) -> None:
-            run_part(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[:2], wi[:2],
+            run_part(ops, plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[:2], wi[:2],
                      self._state[0], cum, led[0], led_step[0], ids, seed, t0, t1, plan.comp, cycles,
                      lo, hi, k, static2, fresh2, sync)
 

@@ -39,7 +39,8 @@ CNT_AT = 47     # ints offset of each input's counts location in the int workspa
 SHD_FLAG = 48   # int workspace slot of an EITHER node's form this step (1: counts, 0: a list)
 MOVE_FAN = 49   # most targets of one input element of a remap (bounds the events a MOVE makes)
 SHD_SPARSE = 50  # an EITHER node keeps a list while (a bound on) its events <= its size // SHD_SPARSE
-WIDTH = 51
+ENTRY = 51      # the slot of the node's op in the runner's table of entries (kernels.plan_entries)
+WIDTH = 52
 
 # ways an affine-of-events tensor gets its underlying events
 COPY, TOUCHED, CONCAT, MOVE = range(1, 5)

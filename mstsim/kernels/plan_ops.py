@@ -36,7 +36,7 @@ def count_events_in(code, ints, wi, i, row):
             row[EV_IN] += wi[j]
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def densify_inputs(code, ints, wf, wi, i):
     """Sum each event input into its dense location (events in order)."""
     for k in range(code[i, NIN]):
@@ -51,7 +51,7 @@ def densify_inputs(code, ints, wf, wi, i):
                 wf[loc + idx[e]] += val[e]
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
     """Affine, Conv2d, AvgPool2d sums, Mean and ChannelAffine: scatter the input, finish, add the bias.
 
@@ -61,7 +61,7 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
     scale, -1: none), P8 1 when a dense input is scaled elementwise (a per-channel
     affine with finite scale: the same sums as its scatter).
     """
-    j = input_of(code, ints, i, 0)
+    j = ints[code[i, INS]]
     op = code[i, OP]
     if code[j, KIND] == 0 and op == ONE_TO_ONE and code[i, P0 + 8] == 1:
         _scale_dense(code, ints, flts, wf, wi, i, j, row)
@@ -149,13 +149,13 @@ def _finish(code, flts, wf, i, j, row):
         row[BIAS] += size
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def neuron(code, ints, flts, wf, wi, st, i, row, flags):
     """IF: integrate the input (one AC per event), fire, subtract theta. P0: theta in flts.
 
     ``flags`` is uint8 scratch of at least the node's size.
     """
-    j = input_of(code, ints, i, 0)
+    j = ints[code[i, INS]]
     v = code[i, STATE]
     size = code[i, SIZE]
     theta = flts[code[i, P0]]
@@ -180,7 +180,7 @@ def neuron(code, ints, flts, wf, wi, st, i, row, flags):
     row[EV_OUT] += c
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def add(code, ints, wf, wi, i, row):
     """Events only: concatenated in input order, free. Else the dense sum plus one AC per event."""
     count_events_in(code, ints, wi, i, row)
@@ -223,7 +223,7 @@ def add(code, ints, wf, wi, i, row):
             row[EFF] += n
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def remap(code, ints, wf, wi, i, row):
     """Events move along the inverted gather map; analog output is gathered from dense inputs.
 
@@ -235,7 +235,7 @@ def remap(code, ints, wf, wi, i, row):
     """
     count_events_in(code, ints, wi, i, row)
     if code[i, KIND] == 1:
-        k = 0
+        k = np.int64(0)  # not the literal 0, for which Numba would compile remap_events once more
         oi = code[i, IOFF]
         o = code[i, OFF]
         cap = code[i, CAP]
@@ -252,7 +252,7 @@ def remap(code, ints, wf, wi, i, row):
                code[i, SIZE], wf, code[i, OFF])
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def output(code, ints, wf, wi, st, i, row, cum_row):
     """Running sum of the (densified) input; the step's cumulative logits go to ``cum_row``."""
     count_events_in(code, ints, wi, i, row)

@@ -2,40 +2,46 @@
 import numba as nb
 import numpy as np
 
-from .plan_layout import (AA, ACS, AS, BIAS, CAP, DENSE_AT, DROPPED, EFF, ELEM, ELEMENTWISE, EV_IN, EV_OUT,
-                          GELU, IOFF, KIND, LAYER_NORM, MACS, MAX_POOL, NIN, OFF, P0, SA, SIZE, SOFTMAX, SS)
+from .plan_layout import (AA, ACS, AS, BIAS, DENSE_AT, DROPPED, EFF, ELEM, EV_IN, EV_OUT, INS, IOFF, KIND, MACS,
+                          OFF, P0, SA, SIZE, SS)
 from .plan_ops import count_events_in, events_of, input_of
 from .sample_analog import apply_elementwise, gelu, layer_norm, max_pool, softmax
 from .sample_attention import analog_spike, keep, mask_prefix, spike_analog, spike_spike
 from .sample_synapses import fanout_sum, remap_events
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def analog(code, ints, flts, f64, wf, wi, i, row):
-    """Softmax (P0 outer, P1 n, P2 inner), LayerNorm (P0 outer, P1 inner, P2 eps in f64, P3 weight,
-    P4 bias), Gelu (P0 tanh form), MaxPool (P0 geometry), Elementwise (P0 op, P1 operands,
-    P2 operand table of (is constant, input number or constant offset, broadcast map or -1,
-    outputs reached per input element or -1),
-    P3 element ops, P4 bias adds, P5 event operands count as ACs)."""
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def softmax_node(code, ints, wf, wi, i, row):
+    """Softmax: P0 outer, P1 n, P2 inner."""
     count_events_in(code, ints, wi, i, row)
-    op = code[i, 0]
-    o = code[i, OFF]
-    size = code[i, SIZE]
-    x = ints[code[i, DENSE_AT]]
-    if op == SOFTMAX:
-        softmax(wf, x, code[i, P0], code[i, P0 + 1], code[i, P0 + 2], wf, o)
-    elif op == LAYER_NORM:
-        w, b = code[i, P0 + 3], code[i, P0 + 4]
-        layer_norm(wf, x, code[i, P0], code[i, P0 + 1], f64[code[i, P0 + 2]], flts, w, w >= 0, flts, b, b >= 0,
-                   wf, o)
-    elif op == GELU:
-        gelu(wf, x, size, code[i, P0] == 1, wf, o)
-    elif op == MAX_POOL:
-        max_pool(wf, x, ints, code[i, P0], wf, o)
-    else:
-        elementwise(code, ints, flts, wf, wi, i, row)
-        return
-    row[ELEM] += size
+    softmax(wf, ints[code[i, DENSE_AT]], code[i, P0], code[i, P0 + 1], code[i, P0 + 2], wf, code[i, OFF])
+    row[ELEM] += code[i, SIZE]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def layer_norm_node(code, ints, flts, f64, wf, wi, i, row):
+    """LayerNorm: P0 outer, P1 inner, P2 eps in f64, P3 weight, P4 bias (-1: none)."""
+    count_events_in(code, ints, wi, i, row)
+    w, b = code[i, P0 + 3], code[i, P0 + 4]
+    layer_norm(wf, ints[code[i, DENSE_AT]], code[i, P0], code[i, P0 + 1], f64[code[i, P0 + 2]], flts, w, w >= 0,
+               flts, b, b >= 0, wf, code[i, OFF])
+    row[ELEM] += code[i, SIZE]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def gelu_node(code, ints, wf, wi, i, row):
+    """Gelu: P0 1 for the tanh form."""
+    count_events_in(code, ints, wi, i, row)
+    gelu(wf, ints[code[i, DENSE_AT]], code[i, SIZE], code[i, P0] == 1, wf, code[i, OFF])
+    row[ELEM] += code[i, SIZE]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def max_pool_node(code, ints, wf, wi, i, row):
+    """MaxPool: P0 geometry."""
+    count_events_in(code, ints, wi, i, row)
+    max_pool(wf, ints[code[i, DENSE_AT]], ints, code[i, P0], wf, code[i, OFF])
+    row[ELEM] += code[i, SIZE]
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -62,33 +68,57 @@ def _binary(op, a, a_off, a_map, b, b_off, b_map, ints, size, out, o_off):
             out[o_off + e] = x / y
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def elementwise(code, ints, flts, wf, wi, i, row):
+    """Elementwise: P0 op, P1 operands, P2 operand table of (is constant, input number or constant offset,
+    broadcast map or -1, outputs reached per input element or -1), P3 element ops, P4 bias adds, P5 event
+    operands count as ACs."""
+    if is_binary(code, i):
+        elementwise_binary(code, ints, flts, wf, wi, i, row)
+        return
+    count_events_in(code, ints, wi, i, row)
     o = code[i, OFF]
-    size = code[i, SIZE]
     n_ops = code[i, P0 + 1]
     table = code[i, P0 + 2]
     op = code[i, P0]
-    if op <= 3 and n_ops == 2:  # the common sums and products (scale, bias, shift mask) on a fast path
-        a, a_off, a_map = _operand(code, ints, flts, wf, i, table)
-        b, b_off, b_map = _operand(code, ints, flts, wf, i, table + 4)
-        _binary(op, a, a_off, a_map, b, b_off, b_map, ints, size, wf, o)
-    else:
-        av = np.zeros(3)
-        for e in range(size):
-            for q in range(n_ops):
-                t = table + 4 * q
-                m = ints[t + 2]
-                src = e if m < 0 else ints[m + e]
-                if ints[t] == 1:
-                    av[q] = flts[ints[t + 1] + src]
-                else:
-                    av[q] = wf[ints[code[i, DENSE_AT] + ints[t + 1]] + src]
-            wf[o + e] = apply_elementwise(op, av[0], av[1], av[2])
+    av = np.zeros(3)
+    for e in range(code[i, SIZE]):
+        for q in range(n_ops):
+            t = table + 4 * q
+            m = ints[t + 2]
+            src = e if m < 0 else ints[m + e]
+            if ints[t] == 1:
+                av[q] = flts[ints[t + 1] + src]
+            else:
+                av[q] = wf[ints[code[i, DENSE_AT] + ints[t + 1]] + src]
+        wf[o + e] = apply_elementwise(op, av[0], av[1], av[2])
+    _elementwise_counts(code, ints, wf, wi, i, row)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def is_binary(code, i):
+    """The common sums and products of two operands (scale, bias, shift mask), which have a fast path."""
+    return code[i, P0] <= 3 and code[i, P0 + 1] == 2
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def elementwise_binary(code, ints, flts, wf, wi, i, row):
+    """An elementwise node for which ``is_binary`` holds."""
+    count_events_in(code, ints, wi, i, row)
+    table = code[i, P0 + 2]
+    a, a_off, a_map = _operand(code, ints, flts, wf, i, table)
+    b, b_off, b_map = _operand(code, ints, flts, wf, i, table + 4)
+    _binary(code[i, P0], a, a_off, a_map, b, b_off, b_map, ints, code[i, SIZE], wf, code[i, OFF])
+    _elementwise_counts(code, ints, wf, wi, i, row)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _elementwise_counts(code, ints, wf, wi, i, row):
     row[ELEM] += code[i, P0 + 3]
     row[BIAS] += code[i, P0 + 4]
     if code[i, P0 + 5] == 1:  # a sum: each event costs one AC per output element it reaches
-        for q in range(n_ops):
+        table = code[i, P0 + 2]
+        for q in range(code[i, P0 + 1]):
             t = table + 4 * q
             if ints[t] == 1:
                 continue
@@ -108,14 +138,14 @@ def _expand_events(code, ints, wf, wi, j, ptr_off, tgt_off, idx_at, val_at, cap)
         return idx, val, n
     out_idx = wi[idx_at:idx_at + cap]
     out_val = wf[val_at:val_at + cap]
-    k = remap_events(idx, val, n, 0, ints, ints, ptr_off, tgt_off, out_idx, out_val, 0)
+    zero = np.int64(0)  # not the literal 0, which Numba would compile remap_events for once more
+    k = remap_events(idx, val, n, zero, ints, ints, ptr_off, tgt_off, out_idx, out_val, zero)
     return out_idx, out_val, k
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _expand_dense(code, ints, wf, i, q, src_off, at, size):
-    """Dense location of input q, gathered along a broadcast map into ``at`` when there is one."""
-    loc = ints[code[i, DENSE_AT] + q]
+def _expand_dense(wf, ints, loc, src_off, at, size):
+    """An input's dense location ``loc``, gathered along a broadcast map into ``at`` when there is one."""
     if src_off < 0:
         return loc
     for e in range(size):
@@ -123,7 +153,7 @@ def _expand_dense(code, ints, wf, i, q, src_off, at, size):
     return at
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def matmul(code, ints, wf, wi, i, row):
     """``a @ b`` per step. Fields: P0 variant, P1 L, P2 M, P3 K, P4 N; per operand (a at P5, b at P11):
     map pointers or dense map (-1: no broadcast), map targets, expanded idx / val / dense
@@ -132,12 +162,11 @@ def matmul(code, ints, wf, wi, i, row):
     count_events_in(code, ints, wi, i, row)
     var, nl, m, k, n = code[i, P0], code[i, P0 + 1], code[i, P0 + 2], code[i, P0 + 3], code[i, P0 + 4]
     o = code[i, OFF]
-    ja = input_of(code, ints, i, 0)
-    jb = input_of(code, ints, i, 1)
+    ja, jb = ints[code[i, INS]], ints[code[i, INS] + 1]
     pa, pb = P0 + 5, P0 + 11
     if var == AA:
-        a = _expand_dense(code, ints, wf, i, 0, code[i, pa], code[i, pa + 4], code[i, pa + 5])
-        b = _expand_dense(code, ints, wf, i, 1, code[i, pb], code[i, pb + 4], code[i, pb + 5])
+        a = _expand_dense(wf, ints, ints[code[i, DENSE_AT]], code[i, pa], code[i, pa + 4], code[i, pa + 5])
+        b = _expand_dense(wf, ints, ints[code[i, DENSE_AT] + 1], code[i, pb], code[i, pb + 4], code[i, pb + 5])
         for e in range(nl * m * n):
             wf[o + e] = 0
         for l in range(nl):
@@ -162,23 +191,23 @@ def matmul(code, ints, wf, wi, i, row):
         acs = spike_spike(a_idx, a_val, na, b_idx, b_val, nb_, nl, m, k, n, wi[s0:s0 + nl * k + 1],
                           wi[c0:c0 + code[i, pb + 5]], wf[v0:v0 + code[i, pb + 5]], wf, o)
     elif var == AS:
-        a = _expand_dense(code, ints, wf, i, 0, code[i, pa], code[i, pa + 4], code[i, pa + 5])
+        a = _expand_dense(wf, ints, ints[code[i, DENSE_AT]], code[i, pa], code[i, pa + 4], code[i, pa + 5])
         at, ot = code[i, P0 + 20], code[i, P0 + 21]
         analog_spike(wf, a, b_idx, b_val, nb_, nl, m, k, n, wf[at:at + nl * k * m], wf[ot:ot + nl * n * m],
                      wf, o)
         acs = nb_ * m
     else:
-        b = _expand_dense(code, ints, wf, i, 1, code[i, pb], code[i, pb + 4], code[i, pb + 5])
+        b = _expand_dense(wf, ints, ints[code[i, DENSE_AT] + 1], code[i, pb], code[i, pb + 4], code[i, pb + 5])
         spike_analog(a_idx, a_val, na, wf, b, nl, m, k, n, wf, o)
         acs = na * n
     row[ACS] += acs
     row[EFF] += acs
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def mask(code, ints, f64, hashes, wf, wi, i, row, seed, sample, step):
     """Random Spike Masking (P0 ratio in f64, P1 name hash number): keep where the hashed uniform >= ratio."""
-    j = input_of(code, ints, i, 0)
+    j = ints[code[i, INS]]
     ratio = f64[code[i, P0]]
     prefix = mask_prefix(seed, sample, hashes[code[i, P0 + 1]], step)
     o = code[i, OFF]

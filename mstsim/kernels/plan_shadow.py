@@ -16,9 +16,8 @@ import numba as nb
 
 import numpy as np
 
-from .plan_layout import (ACS, BIAS, CNT_AT, CONCAT, COPY, EFF, EITHER, ELEM, EV_IN, EV_OUT, INS, IOFF, KIND,
-                          MACS, MARK, MAT, MOVE, MOVE_FAN, NIN, OP, P0, POOL_SUM, SHD, SHD_FLAG,
-                          SHD_FORM, SHD_LEN, SHD_OFS, SHD_SPARSE, SHD_SRC, SIZE)
+from .plan_layout import (ACS, BIAS, CNT_AT, EFF, EITHER, ELEM, EV_IN, INS, IOFF, KIND, MACS, MARK, MAT, MOVE_FAN,
+                          NIN, OP, P0, POOL_SUM, SHD, SHD_FLAG, SHD_FORM, SHD_LEN, SHD_OFS, SHD_SPARSE, SIZE)
 from .sample_analog import map_gather
 from .sample_synapses import compact, fanout_sum, scatter_one_to_one, scatter_pool_sum
 
@@ -62,7 +61,7 @@ def count_underlying(code, ints, wi, j, fan, eff, row):
     row[EFF] += acs if eff < 0 else fanout_sum(idx, n, ints, eff)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def shadow_inputs(code, ints, wi, i, row):
     """Events arriving through affine-of-events inputs; a node that needs their values pays for them."""
     for k in range(code[i, NIN]):
@@ -88,22 +87,6 @@ def quiet(row):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def fill_shadow(code, ints, flts, wf, wi, i, row, c_idx, c_val):
-    """The underlying events of node i's output, after the node ran."""
-    src = code[i, SHD_SRC]
-    if src == COPY:  # an alias of its one input's
-        k = wi[ints[code[i, INS]]]
-    elif src == CONCAT:
-        k = merge_counts(code, ints, wi, i)
-    elif src == MOVE:
-        k = move_counts(code, ints, wi, i)
-    else:
-        k = touched(code, ints, flts, wf, wi, i, c_idx, c_val)
-    wi[i] = k
-    row[EV_OUT] += k
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
 def add_counts(code, wi, j, out):
     """Add node j's underlying events to the counts at ``wi[out:]``."""
     if has_counts(code, wi, j):
@@ -124,12 +107,12 @@ def as_list(code, wi, i, bound, inputs_have_counts):
     return listed
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def merge_counts(code, ints, wi, i):
     """An add's inputs' underlying events (concatenated, or as counts); returns their number."""
     o = code[i, SHD]
-    k = 0
-    counted = False
+    k = np.int64(0)  # not literals, for which Numba would compile as_list once more
+    counted = np.bool_(False)
     for q in range(code[i, NIN]):
         j = ints[code[i, INS] + q]
         k += wi[j]
@@ -149,7 +132,7 @@ def merge_counts(code, ints, wi, i):
     return k
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def move_counts(code, ints, wi, i):
     """A remap's underlying events: a sparse list along the inverse map, else counts gathered from its
     inputs' counts by the values' own map (plan_ops.remap).
@@ -159,8 +142,8 @@ def move_counts(code, ints, wi, i):
     """
     nin = code[i, NIN]
     o = code[i, SHD]
-    bound = 0
-    counted = False
+    bound = np.int64(0)  # not literals (merge_counts)
+    counted = np.bool_(False)
     for q in range(nin):
         j = ints[code[i, INS] + q]
         bound += wi[j] * code[i, MOVE_FAN]
@@ -191,7 +174,7 @@ def gather_counts(code, ints, wi, i):
             add_counts(code, wi, j, loc)
             locs[q] = loc
     size = code[i, SIZE]
-    map_gather(wi, locs, 0, ints, code[i, P0 + 5], code[i, P0 + 3], code[i, P0 + 4], size, wi, o)
+    map_gather(wi, locs, np.int64(0), ints, code[i, P0 + 5], code[i, P0 + 3], code[i, P0 + 4], size, wi, o)
     k = 0
     for e in range(size):
         k += wi[o + e]
@@ -215,7 +198,7 @@ def move_indices(idx, n, offset, ints, p_off, t_off, out, start):
     return k
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def touched(code, ints, flts, wf, wi, i, c_idx, c_val):
     """The pooled elements some input event reaches, ascending (pool rule "events").
 

@@ -39,11 +39,12 @@ def kernel_modules():
         yield importlib.import_module(info.name)
 
 
-#: the plan's op bodies and per-sample kernels are linked into ``plan_runner.run_sample``, whose
-#: machine code holds theirs: they are checked there (their own dispatchers carry no signature
-#: when the runner was loaded from Numba's cache, so checking them one by one would depend on it)
+#: the plan's op bodies and per-sample kernels are linked into the plan's entries
+#: (``plan_entries``), whose machine code holds theirs: tests/engine/test_plan_codegen.py compiles
+#: every entry and checks it with the runner (the callees' own dispatchers carry no signature when
+#: the entries were loaded from Numba's cache, so checking them one by one would depend on it)
 INSIDE_THE_RUNNER = ("mstsim.kernels.plan_ops", "mstsim.kernels.plan_ops_analog", "mstsim.kernels.plan_shadow",
-                     "mstsim.kernels.sample_")
+                     "mstsim.kernels.sample_", "mstsim.kernels.plan_entries")
 
 
 def kernel_dispatchers() -> dict[str, Dispatcher]:
