@@ -21,7 +21,7 @@ import numpy as np
 from . import __version__, memory, validate
 from .ann import run_ann
 from .api import simulate
-from .engine import Events
+from .engine import Events, Simulator
 from .engine.encode_shadow import ThroughFallbackWarning
 from .inputs import Preprocess, bounded_settings, input_bytes, load_samples, open_samples
 from .ir import Input
@@ -163,6 +163,8 @@ def execute(args, guard: Guard | None = None) -> Results:
         nets[m] = from_onnx(m)
         for line in validate.weight_warnings(nets[m].graph):
             print(f"mstsim: warning: {m}: {line}", file=sys.stderr)
+        if m == models[0]:
+            _compile_ahead(nets[m].graph, args)
     first = nets[models[0]]
     pre = Preprocess.from_metadata(first.metadata)
     meta = bounded_settings(first.metadata)
@@ -270,6 +272,16 @@ def attach_modules(planned: list[Job], nets: dict) -> None:
     from .module_map import node_modules
     for job in planned:
         job.modules = node_modules(job.graph, nets[job.model].graph.modules)
+
+
+def _compile_ahead(graph, args) -> None:
+    """On a cold kernel cache, start compiling the first model's kernels in a helper process while the
+    other models import (mstsim.engine.compiling); a graph the engine refuses is reported by its run."""
+    try:
+        Simulator(graph, dtype=np.dtype(args.dtype), seed=args.seed, pool_rule=args.pool_rule,
+                  count_padding=args.count_padding).compile_ahead()
+    except MstsimError:
+        pass
 
 
 def _spike_budget(graph, n, args, T, dtype, need_in) -> int | None:

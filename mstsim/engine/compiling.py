@@ -3,23 +3,31 @@
 Numba compiles one function at a time in a process, under a global lock.
 On a machine whose cache does not hold the kernels yet, the entries a
 plan needs (``kernels.plan_entries``) and its runner are independent
-compilations, so a helper process compiles about half of them into
-Numba's on-disk cache while this one compiles the rest; this process then
-loads the helper's from the cache. Nothing else changes: the same
-functions, compiled for the same types, give the same machine code
-whichever process compiled them. The helper runs only with two CPUs or
-more (``MSTSIM_THREADS``, when set, counts) and more than one function to
-compile; ``MSTSIM_COMPILE_HELPER=0`` turns it off. If it fails, this
-process compiles what it did not.
+compilations, so a helper process compiles some of them into Numba's
+on-disk cache while this one compiles the others, and this process then
+loads the helper's from the cache. The two share the list by claiming
+jobs (an exclusively created file per job): the helper from the largest
+down, this process from the smallest up, so they finish together whatever
+each job costs. ``start_ahead`` starts the helper before the run needs
+it (``mstsim run`` does, while it imports the other models); the run then
+claims what is left. Nothing else changes: the same functions, compiled
+for the same types, give the same machine code whichever process compiled
+them. The helper runs only with two CPUs or more (``MSTSIM_THREADS``, when
+set, counts) and more than one job; ``MSTSIM_COMPILE_HELPER=0`` turns it
+off. If it fails, this process compiles what it did not.
 """
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import pathlib
 import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 
 import numpy as np
 
@@ -27,18 +35,18 @@ from ..kernels.op_call import key_of
 from ..kernels.plan_entries import ENTRIES, KEY, N_SLOTS, entry_address
 from .threads import max_threads
 
-#: seconds each function takes to compile cold (one process alone, in this order, on the 2-core
-#: machine of benchmarks/README.md), to share the work evenly; one not listed counts DEFAULT_SECONDS
+#: rough seconds each function takes to compile cold (one process alone), only to order the jobs:
+#: the helper takes the largest first; one not listed counts DEFAULT_SECONDS
 COMPILE_SECONDS = {"e_synaptic": 4.8, "e_matmul": 4.7, "e_fill_move": 4.4, "e_elementwise": 6.0,
                    "e_remap": 2.7, "e_softmax": 2.6, "e_if": 2.2, "e_gelu": 2.5, "e_binary": 1.6,
                    "run_sample": 1.5, "run_part": 1.5, "e_max_pool": 1.5, "e_add": 1.3, "e_mask": 1.2,
                    "e_fill_touched": 1.2, "e_layer_norm": 1.1, "e_fill_concat": 0.8, "e_output": 0.7}
 DEFAULT_SECONDS = 0.5
-#: the helper's start (an interpreter, mstsim imported) and the callees it compiles again
-HELPER_START_SECONDS = 2.0
 HELPER_TIMEOUT_S = 900
 
 _tables: dict[int, np.ndarray] = {}
+_ahead: list["_Helper"] = []  # helpers started by start_ahead, still to be met by compile_all
+_lock = threading.RLock()
 
 
 def op_table(arg_types: tuple, slots, also=()) -> np.ndarray:
@@ -52,26 +60,56 @@ def op_table(arg_types: tuple, slots, also=()) -> np.ndarray:
         table[KEY] = key
         _tables[key] = table
     todo = sorted({s for s in slots if table[s] == 0})
-    jobs = list({id(ENTRIES[s]): (ENTRIES[s], arg_types) for s in todo}.values()) + list(also)
-    compile_all(jobs)
+    compile_all(entry_jobs(arg_types, todo) + list(also))
     for s in todo:
         table[s] = entry_address(s, arg_types)  # compiled by now: loaded, or found in this process
     return table
 
 
+def entry_jobs(arg_types: tuple, slots) -> list:
+    """(dispatcher, argument types) of the entries behind ``slots``, each once."""
+    return list({id(ENTRIES[s]): (ENTRIES[s], arg_types) for s in slots}.values())
+
+
+def start_ahead(jobs) -> None:
+    """Start a helper on the jobs not in the cache now; the next ``compile_all`` meets it."""
+    missing = _by_size([job for job in jobs if not is_cached(*job)])
+    if _helper_allowed() and len(missing) > 1:
+        helper = _Helper.start(missing)
+        if helper is not None:
+            with _lock:
+                _ahead.append(helper)
+
+
 def compile_all(jobs) -> None:
     """Compile each (dispatcher, argument types) of ``jobs``, sharing the ones not in Numba's cache
     with a helper process when there are two cores."""
-    missing = [job for job in jobs if not is_cached(*job)]
-    theirs = _helper_share(missing) if _helper_allowed() and len(missing) > 1 else []
-    helper = _start_helper(theirs) if theirs else None
+    with _lock:  # one run's compiling at a time: the helpers ahead are met once
+        _compile_all(jobs)
+
+
+def _compile_all(jobs) -> None:
+    missing = _by_size([job for job in jobs if not is_cached(*job)])
+    helpers = [h for h in _ahead if any(h.has(job) for job in missing)]
+    rest = [job for job in missing if not any(h.has(job) for h in helpers)]
+    if not helpers and _helper_allowed() and len(rest) > 1:
+        helper = _Helper.start(rest)
+        helpers, rest = ([helper], []) if helper is not None else ([], rest)
     try:
-        for dispatcher, types in missing:
-            if not any(dispatcher is d and types == t for d, t in theirs):
-                dispatcher.compile(types)
-    finally:
-        if helper is not None:
-            _wait(helper)
+        for h in helpers:  # this process takes the smallest jobs first
+            for job in reversed(h.jobs):
+                if h.claim(job) and any(job[0] is d and job[1] == t for d, t in missing):
+                    job[0].compile(job[1])  # (one not needed now stays claimed: the helper skips it)
+        for dispatcher, types in rest:
+            dispatcher.compile(types)
+    except BaseException:
+        for h in helpers:
+            h.stop()
+        raise
+    for h in helpers:
+        h.wait()
+        if h in _ahead:
+            _ahead.remove(h)
     for dispatcher, types in jobs:  # the helper's from the cache (or compiled here if it failed)
         dispatcher.compile(types)
 
@@ -97,48 +135,76 @@ def _helper_allowed() -> bool:
         return False
 
 
-def _helper_share(missing) -> list:
-    """The helper's part of the work, by COMPILE_SECONDS: largest first onto the side that would end
-    first."""
-    mine, theirs, load = [], [], [0.0, HELPER_START_SECONDS]
-    for job in sorted(missing, key=lambda j: -_seconds(j[0])):
-        side = 0 if load[0] <= load[1] else 1
-        (mine if side == 0 else theirs).append(job)
-        load[side] += _seconds(job[0])
-    return theirs
+def _by_size(jobs) -> list:
+    return sorted(jobs, key=lambda j: -COMPILE_SECONDS.get(j[0].py_func.__name__, DEFAULT_SECONDS))
 
 
-def _seconds(dispatcher) -> float:
-    return COMPILE_SECONDS.get(dispatcher.py_func.__name__, DEFAULT_SECONDS)
+class _Helper:
+    """A helper process compiling ``jobs`` in order, each once it has claimed it in ``claims``."""
+
+    def __init__(self, jobs, claims: str, process: subprocess.Popen):
+        self.jobs, self.claims, self.process = jobs, claims, process
+
+    @classmethod
+    def start(cls, jobs) -> "_Helper | None":
+        claims = tempfile.mkdtemp(prefix="mstsim-compile-")
+        names = [(d.py_func.__module__, d.py_func.__qualname__, types) for d, types in jobs]
+        env = dict(os.environ)
+        root = str(pathlib.Path(__file__).resolve().parents[2])  # the mstsim this process imported
+        env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
+        try:
+            process = subprocess.Popen([sys.executable, "-m", "mstsim.engine.compiling"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            process.stdin.write(pickle.dumps((claims, names)))
+            process.stdin.close()
+        except OSError:
+            shutil.rmtree(claims, ignore_errors=True)
+            return None
+        return cls(jobs, claims, process)
+
+    def has(self, job) -> bool:
+        return any(job[0] is d and job[1] == t for d, t in self.jobs)
+
+    def claim(self, job) -> bool:
+        k = next(k for k, (d, t) in enumerate(self.jobs) if job[0] is d and job[1] == t)
+        return claim(self.claims, k)
+
+    def wait(self) -> None:
+        try:
+            self.process.wait(timeout=HELPER_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.stop()
+        shutil.rmtree(self.claims, ignore_errors=True)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.claims, ignore_errors=True)
 
 
-def _start_helper(jobs) -> subprocess.Popen | None:
-    names = [(d.py_func.__module__, d.py_func.__qualname__, types) for d, types in jobs]
-    env = dict(os.environ)
-    root = str(pathlib.Path(__file__).resolve().parents[2])  # the mstsim this process imported
-    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
+@atexit.register
+def _stop_helpers_ahead() -> None:  # a helper no run met: its jobs are not needed
+    for h in _ahead:
+        h.stop()
+
+
+def claim(claims: str, k: int) -> bool:
+    """Claim job k (True for the first process to ask)."""
     try:
-        helper = subprocess.Popen([sys.executable, "-m", "mstsim.engine.compiling"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        helper.stdin.write(pickle.dumps(names))
-        helper.stdin.close()
-    except OSError:
-        return None
-    return helper
-
-
-def _wait(helper: subprocess.Popen) -> None:
-    try:
-        helper.wait(timeout=HELPER_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        helper.kill()
-        helper.wait()
+        os.close(os.open(os.path.join(claims, str(k)), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # the claims are gone (the other side finished and cleaned up)
+        return False
 
 
 def _helper_main() -> None:
-    """The helper: compile each (module, name, argument types) read from stdin into the cache."""
-    for module, name, types in pickle.loads(sys.stdin.buffer.read()):
-        getattr(importlib.import_module(module), name).compile(types)
+    """The helper: compile each (module, name, argument types) read from stdin that it claims."""
+    claims, names = pickle.loads(sys.stdin.buffer.read())
+    for k, (module, name, types) in enumerate(names):
+        if claim(claims, k):
+            getattr(importlib.import_module(module), name).compile(types)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numba as nb
 import numpy as np
 
 from ..ann import check_batch
@@ -12,12 +11,12 @@ from ..ir import EVENT, IF, Graph
 from ..ir.errors import UnsupportedInput
 from ..kernels import plan_layout as L
 from ..kernels.detmath import fp_environment_ok
-from ..kernels.plan_entries import N_SLOTS, entry_types, slots_of
 from ..kernels.plan_runner import run_part, run_sample
-from .compiling import op_table
+from .compiling import op_table, start_ahead
 from ..ledger import COLUMNS, Ledger
 from ..masking import _check_seed
 from .events import Events
+from .kernel_args import ahead_jobs, run_jobs, runner_args
 from .encode_shadow import check_count_padding, check_pool_rule
 from .gather_chains import retired_values
 from .plan import Plan, build_plan
@@ -115,6 +114,11 @@ class Simulator:
         # within a step, so none needs zeros (tests/engine/test_workspace_reuse.py)
         self._spare_token = SPARE.owner_token(self)
         self.pipelined = False  # whether the last run's lone sample ran on two threads (pipeline.py)
+
+    def compile_ahead(self) -> None:
+        """Start compiling what this simulator's runs need, in a helper process, when Numba's cache does
+        not hold it yet (``mstsim.engine.compiling``); the first run then shares what is left."""
+        start_ahead(ahead_jobs(self.plan, self.dtype, self.stream))
 
     def _plan(self, multiplicity: int) -> Plan:
         if multiplicity not in self._plans:
@@ -215,23 +219,18 @@ class Simulator:
         seed = np.uint64(self.seed)
         prof = self._prof if self._prof is not None and not per_sample else np.zeros((slots, 0), np.int64)
 
-        def sample_args(ops, s: int, slot: int, t0: int, t1: int) -> tuple:
-            return (ops, plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[slot], wi[slot],
-                    self._state[s], cum, led[slot], led_step[slot], ids, seed, t0, t1, s, plan.comp, prof[slot],
-                    0, n, np.zeros((n, len(COLUMNS)), np.int64), True)
-
-        runner_types = tuple(nb.typeof(a) for a in sample_args(np.zeros(N_SLOTS, np.int64), 0, 0, 0, T))
-        ops = op_table(entry_types(plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[0], wi[0],
-                                   self._state[0], cum, ids, seed, plan.comp), slots_of(plan.code),
-                       also=[(run_sample, runner_types)])
+        types, slots_used, runner = run_jobs(plan, x_an, x_ev, wf[0], wi[0], self._state[0], cum, led[0],
+                                             led_step[0], ids, seed, prof[0])
+        ops = op_table(types, slots_used, also=runner)
 
         def sample(s: int, slot: int, t0: int, t1: int) -> None:
-            run_sample(*sample_args(ops, s, slot, t0, t1))
+            run_sample(*runner_args(ops, plan, x_an, x_ev, wf[slot], wi[slot], self._state[s], cum, led[slot],
+                                    led_step[slot], ids, seed, t0, t1, s, prof[slot],
+                                    np.zeros((n, len(COLUMNS)), np.int64), True))
 
         def whole(t0, t1, static_rows, fresh, cycles) -> None:  # the lone sample (pipeline.py)
-            run_sample(ops, plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[0], wi[0],
-                       self._state[0], cum, led[0], led_step[0], ids, seed, t0, t1, 0, plan.comp, cycles,
-                       0, n, static_rows, fresh)
+            run_sample(*runner_args(ops, plan, x_an, x_ev, wf[0], wi[0], self._state[0], cum, led[0], led_step[0],
+                                    ids, seed, t0, t1, 0, cycles, static_rows, fresh))
 
         def part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles) -> None:
             run_part(ops, plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[:2], wi[:2],

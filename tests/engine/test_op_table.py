@@ -3,8 +3,8 @@
 The runner calls each node's op through an address in the table (``kernels.plan_entries``,
 ``engine.compiling``): a table built for other argument types, or without a slot the plan uses, must
 be refused with an error, never called. On a cold cache a helper process compiles part of the
-entries into Numba's cache; the run must then load them from there and give the bits and counts of
-a run compiled in one process.
+entries into Numba's cache (started by the run, or ahead of it); the run must then load them from
+there and give the bits and counts of a run compiled in one process.
 """
 import json
 import os
@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from mstsim.engine import Simulator, compiling
-from mstsim.ir import IF, Affine, Graph, Input, Output
+from mstsim.engine.kernel_args import ahead_jobs
+from mstsim.ir import EVENT, IF, Affine, Graph, Input, Output
 from mstsim.ir.analog import Elementwise
 from mstsim.kernels.plan_entries import BINARY_AT, ENTRIES, KEY, OP_AT, entry_of, slots_of
 from mstsim.kernels.plan_layout import AFFINE, ELEMENTWISE, ENTRY
@@ -24,9 +25,9 @@ from mstsim.kernels.plan_layout import AFFINE, ELEMENTWISE, ENTRY
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _graph(op="add"):
+def _graph(op="add", kind="analog"):
     w = np.array([[0.5, -0.25, 1.0], [0.75, 0.5, -0.5]])
-    return Graph([Input("x", shape=(3,)), IF("s", ("x",), theta=0.5), Affine("fc", ("s",), weight=w),
+    return Graph([Input("x", shape=(3,), kind=kind), IF("s", ("x",), theta=0.5), Affine("fc", ("s",), weight=w),
                   Elementwise("e", ("fc",), op=op, operands=(0, np.array([0.5, -0.25]))), Output("y", ("e",))])
 
 
@@ -63,15 +64,28 @@ def test_a_table_that_does_not_fit_is_refused(monkeypatch, spoil):
     assert np.array_equal(good.cum_logits, again.cum_logits)
 
 
-def test_the_helper_gets_about_half_the_work_less_its_start():
-    jobs = [(ENTRIES[s], ()) for s in sorted(ENTRIES)]
-    jobs = list({id(d): (d, t) for d, t in jobs}.values())
-    theirs = compiling._helper_share(jobs)
-    total = sum(compiling._seconds(d) for d, _ in jobs)
-    share = sum(compiling._seconds(d) for d, _ in theirs)
-    largest = max(compiling._seconds(d) for d, _ in jobs)
-    assert 0 < len(theirs) < len(jobs)
-    assert abs((total - share) - (share + compiling.HELPER_START_SECONDS)) <= largest
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["analog", EVENT])
+def test_what_is_compiled_ahead_is_what_the_run_compiles(monkeypatch, dtype, kind):
+    sim = Simulator(_graph(kind=kind), dtype=dtype)
+    asked = []
+    real = compiling.op_table
+
+    def spy(arg_types, slots, also=()):
+        asked.extend(compiling.entry_jobs(arg_types, slots) + list(also))
+        return real(arg_types, slots, also)
+
+    monkeypatch.setattr("mstsim.engine.simulator.op_table", spy)
+    x = np.ones((2, 3)) if kind == "analog" else np.ones((2, 4, 3), dtype=np.int64)
+    sim.run(x, 4)
+    names = lambda jobs: [(d.py_func.__name__, t) for d, t in jobs]  # noqa: E731
+    assert names(asked) == names(ahead_jobs(sim.plan, dtype, sim.stream))
+
+
+def test_jobs_are_claimed_once_between_two_processes(tmp_path):
+    assert compiling.claim(str(tmp_path), 3) and not compiling.claim(str(tmp_path), 3)
+    assert compiling.claim(str(tmp_path), 4)
+    assert not compiling.claim(str(tmp_path / "gone"), 1)  # the other side already cleaned up
 
 
 _INPUT = np.linspace(0.2, 1.4, 6, dtype=np.float32).reshape(2, 3)
@@ -89,10 +103,13 @@ _COLD_RUN = textwrap.dedent("""
 """)
 
 
-def test_a_cold_cache_compiled_on_two_processes_gives_the_same_run(tmp_path):
+@pytest.mark.parametrize("ahead", [False, True])
+def test_a_cold_cache_compiled_on_two_processes_gives_the_same_run(tmp_path, ahead):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), MSTSIM_COMPILE_HELPER="1",
                MSTSIM_THREADS="2", PYTHONPATH=REPO)
-    out = subprocess.run([sys.executable, "-c", _COLD_RUN], env=env, cwd=REPO, capture_output=True, text=True,
+    code = _COLD_RUN.replace("r = Simulator(", "Simulator(_graph()).compile_ahead()\nr = Simulator(") if ahead \
+        else _COLD_RUN
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     cold = json.loads(out.stdout.strip().splitlines()[-1])
