@@ -37,7 +37,10 @@ def run_sample(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, 
     # scratch of this call, not shared with another thread (a shared array's reference count
     # would bounce between the cores at every view an op takes of it)
     rows = np.zeros((code.shape[0], n_cols), dtype=np.int64)  # each node's counts this step
-    flags = np.zeros(max(code[:, SIZE].max(), 1), dtype=np.uint8)  # the IF's fired flags
+    largest = 1
+    for j in range(code.shape[0]):  # a loop, not .max(): NumPy's reduction costs a second of compiling
+        largest = max(largest, code[j, SIZE])
+    flags = np.zeros(largest, dtype=np.uint8)  # the IF's fired flags
     if ops[KEY] != args_key((code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, comp, s, t0,
                              n_lo, rows[0], flags)):
         raise ValueError("the op table was compiled for other argument types")
