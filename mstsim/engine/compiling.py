@@ -60,7 +60,10 @@ def op_table(arg_types: tuple, slots, also=()) -> np.ndarray:
         table[KEY] = key
         _tables[key] = table
     todo = sorted({s for s in slots if table[s] == 0})
-    compile_all(entry_jobs(arg_types, todo) + list(also))
+    jobs = entry_jobs(arg_types, todo) + [job for job in also if job[1] not in job[0].overloads]
+    if not jobs:  # every run after the first: nothing to look up
+        return table
+    compile_all(jobs)
     for s in todo:
         table[s] = entry_address(s, arg_types)  # compiled by now: loaded, or found in this process
     return table
@@ -98,7 +101,7 @@ def _compile_all(jobs) -> None:
     try:
         for h in helpers:  # this process takes the smallest jobs first
             for job in reversed(h.jobs):
-                if h.claim(job) and any(job[0] is d and job[1] == t for d, t in missing):
+                if h.claim(job) and any(_same(job, m) for m in missing):
                     job[0].compile(job[1])  # (one not needed now stays claimed: the helper skips it)
         for dispatcher, types in rest:
             dispatcher.compile(types)
@@ -111,7 +114,8 @@ def _compile_all(jobs) -> None:
         if h in _ahead:
             _ahead.remove(h)
     for dispatcher, types in jobs:  # the helper's from the cache (or compiled here if it failed)
-        dispatcher.compile(types)
+        if types not in dispatcher.overloads:
+            dispatcher.compile(types)
 
 
 def is_cached(dispatcher, types: tuple) -> bool:
@@ -133,6 +137,11 @@ def _helper_allowed() -> bool:
         return max_threads() >= 2
     except Exception:  # noqa: BLE001 (a bad MSTSIM_THREADS is reported where the run starts)
         return False
+
+
+def _same(a, b) -> bool:
+    """Whether two (dispatcher, argument types) jobs are one."""
+    return a[0] is b[0] and a[1] == b[1]
 
 
 def _by_size(jobs) -> list:
@@ -163,11 +172,10 @@ class _Helper:
         return cls(jobs, claims, process)
 
     def has(self, job) -> bool:
-        return any(job[0] is d and job[1] == t for d, t in self.jobs)
+        return any(_same(job, j) for j in self.jobs)
 
     def claim(self, job) -> bool:
-        k = next(k for k, (d, t) in enumerate(self.jobs) if job[0] is d and job[1] == t)
-        return claim(self.claims, k)
+        return claim(self.claims, next(k for k, j in enumerate(self.jobs) if _same(job, j)))
 
     def wait(self) -> None:
         try:

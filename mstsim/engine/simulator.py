@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numba as nb
 import numpy as np
 
 from ..ann import check_batch
@@ -110,6 +111,7 @@ class Simulator:
         self.ops = [NodeView(n, int(a), self) for n, a in zip(graph, self.plan.ann_macs)]
         self._state = None
         self._prof = None
+        self._jobs: dict[tuple, tuple] = {}  # run_jobs by the kinds of a run's arrays
         # the last run's workspaces are kept for the next (spare.py); every node writes what it reads
         # within a step, so none needs zeros (tests/engine/test_workspace_reuse.py)
         self._spare_token = SPARE.owner_token(self)
@@ -219,8 +221,12 @@ class Simulator:
         seed = np.uint64(self.seed)
         prof = self._prof if self._prof is not None and not per_sample else np.zeros((slots, 0), np.int64)
 
-        types, slots_used, runner = run_jobs(plan, x_an, x_ev, wf[0], wi[0], self._state[0], cum, led[0],
-                                             led_step[0], ids, seed, prof[0])
+        # the kernels' argument types; every array but these four is made here, always of one kind
+        kinds = (id(plan),) + tuple(nb.typeof(a) for a in (x_an, x_ev, ids, prof[0]))
+        if kinds not in self._jobs:
+            self._jobs[kinds] = run_jobs(plan, x_an, x_ev, wf[0], wi[0], self._state[0], cum, led[0], led_step[0],
+                                         ids, seed, prof[0])
+        types, slots_used, runner = self._jobs[kinds]
         ops = op_table(types, slots_used, also=runner)
 
         def sample(s: int, slot: int, t0: int, t1: int) -> None:
