@@ -65,6 +65,8 @@ def _affine(b, node):
     r = _synaptic(b, node, L.AFFINE, bias=node.bias)
     r[L.P0 + 3] = b.flts(node.weight.T)
     r[L.P0 + 6], r[L.P0 + 7] = node.weight.shape[1], node.weight.shape[0]
+    # a dense input may take the dense kernel, whose added zeros change no bit while the weights are finite
+    r[L.P0 + 8] = int(bool(np.all(np.isfinite(node.weight.astype(b.dtype)))))
 
 
 @encodes(Conv2d)

@@ -35,16 +35,39 @@ def fanout_sum(idx, n, table, off):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def scatter_linear(idx, val, n, w, w_off, n_in, n_out, out, o_off):
-    """``out[lead, :] += val * w_t[i, :]`` per event at (lead, i); w_t is ``(in, out)`` row-major."""
-    for e in range(n):
+    """``out[lead, :] += val * w_t[i, :]`` per event at (lead, i); w_t is ``(in, out)`` row-major.
+
+    Four consecutive events of one output row go through the row in one pass,
+    each element still adding them one by one in event order: the same bits,
+    with one load and store of the row instead of four.
+    """
+    e = 0
+    while e < n:
         lead = idx[e] // n_in
-        i = idx[e] - lead * n_in
-        a = val[e]
+        lo = lead * n_in
+        hi = lo + n_in
         base = o_off + lead * n_out
-        row = w[w_off + i * n_out:w_off + (i + 1) * n_out]
-        ob = out[base:base + n_out]  # slices indexed from 0: the loop vectorises (mul + add)
-        for o in range(n_out):
-            ob[o] += a * row[o]
+        ob = out[base:base + n_out]  # slices indexed from 0: the loops vectorise (mul + add)
+        if e + 3 < n and lo <= idx[e + 1] < hi and lo <= idx[e + 2] < hi and lo <= idx[e + 3] < hi:
+            r0 = w[w_off + (idx[e] - lo) * n_out:]
+            r1 = w[w_off + (idx[e + 1] - lo) * n_out:]
+            r2 = w[w_off + (idx[e + 2] - lo) * n_out:]
+            r3 = w[w_off + (idx[e + 3] - lo) * n_out:]
+            a0, a1, a2, a3 = val[e], val[e + 1], val[e + 2], val[e + 3]
+            for o in range(n_out):
+                t = ob[o]
+                t += a0 * r0[o]
+                t += a1 * r1[o]
+                t += a2 * r2[o]
+                t += a3 * r3[o]
+                ob[o] = t
+            e += 4
+        else:
+            a = val[e]
+            row = w[w_off + (idx[e] - lo) * n_out:]
+            for o in range(n_out):
+                ob[o] += a * row[o]
+            e += 1
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

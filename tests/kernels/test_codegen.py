@@ -44,7 +44,7 @@ def kernel_modules():
 #: every entry and checks it with the runner (the callees' own dispatchers carry no signature when
 #: the entries were loaded from Numba's cache, so checking them one by one would depend on it)
 INSIDE_THE_RUNNER = ("mstsim.kernels.plan_ops", "mstsim.kernels.plan_ops_analog", "mstsim.kernels.plan_shadow",
-                     "mstsim.kernels.sample_", "mstsim.kernels.plan_entries")
+                     "mstsim.kernels.sample_", "mstsim.kernels.plan_entries", "mstsim.kernels.dense_linear")
 
 
 def kernel_dispatchers() -> dict[str, Dispatcher]:
