@@ -34,8 +34,9 @@ MIN_CYCLES_PER_STEP = 1_000_000
 CALIBRATION_STEPS = 1
 #: above this workspace per sample a second one is not worth its memory. (Measured: with workspaces
 #: fresh every run, the Swin-T-size MST, 1.2 GB a workspace then, ran 1.4x slower pipelined, paying
-#: the first touch of the second one each run; now that runs reuse them, 0.76 GB, 1.49x faster at
-#: T = 24. ResNet-18 CIFAR, 13 MB: 1.2x faster.)
+#: the first touch of the second one each run; once runs reused them, 0.76 GB, 1.49x faster at
+#: T = 24. ResNet-18 CIFAR, 13 MB: 1.2x faster. With tensors sharing workspace the Swin-T size
+#: needs 48 MB.)
 MAX_WORKSPACE_BYTES = 2 * 2**30
 #: the first block (one thread, profiled, to place the split); each next block is twice as long
 #: (a pipelined block ends with one half-idle step)

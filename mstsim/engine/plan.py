@@ -44,19 +44,22 @@ class Plan:
 
 
 def build_plan(graph: Graph, dtype, input_multiplicity: int = 1, *, pool_rule: str = "events",
-               count_padding: bool = False) -> Plan:
+               count_padding: bool = False, share: bool = True) -> Plan:
     """Encode every node of ``graph`` (topological order) into a plan.
 
     ``input_multiplicity`` bounds the events one input element can carry in a
     step (1 for direct encoding, the largest count for event streams); event
     buffer capacities follow from it. ``pool_rule`` (one of ``POOL_RULES``) and
     ``count_padding`` choose counting conventions (docs/accounting.md); they
-    never change a value.
+    never change a value. ``share`` lets tensors whose lives within a step do
+    not overlap share workspace (``workspace_reuse.py``); a run that reads
+    every node's output after each step needs ``share=False``.
     """
     check_pool_rule(pool_rule)
     b = PlanBuilder(graph, dtype, max(int(input_multiplicity), 1), pool_rule=pool_rule,
-                    count_padding=count_padding)
-    for node in graph:
+                    count_padding=count_padding, share=share)
+    for i, node in enumerate(graph):
+        b.current = i
         ENCODERS.lookup(node)(b, node)
         encode_shadow(b, node)
     retired = retire_unread(b)

@@ -5,14 +5,18 @@ import numpy as np
 
 from ..kernels import plan_layout as L
 from ..kernels.plan_entries import entry_of
+from .workspace_reuse import share_workspace
 
 
 class PlanBuilder:
     """Collects the plan's code rows, constants and workspace offsets while encoders run."""
 
     def __init__(self, graph, dtype, input_multiplicity: int, *, pool_rule: str = "events",
-                 count_padding: bool = False) -> None:
+                 count_padding: bool = False, share: bool = True) -> None:
         self.graph = graph
+        self.share = share  # tensors whose lives do not overlap share workspace (workspace_reuse.py)
+        self.current = -1  # the node being encoded, which owns what it is handed; -1: the plan's own
+        self.allocs: dict[str, list[tuple[int, int, int]]] = {"f": [], "i": []}  # (owner, offset, size)
         self.pool_rule = pool_rule
         self.count_padding = bool(count_padding)
         # affine-of-events tensors: name -> (mode "local" | "through", has offset, capacity, multiplicity)
@@ -67,11 +71,13 @@ class PlanBuilder:
     def dense(self, size: int) -> int:
         off = self.wf_size
         self.wf_size += int(size)
+        self.allocs["f"].append((self.current, off, int(size)))
         return off
 
     def int_scratch(self, size: int) -> int:
         off = self.wi_size
         self.wi_size += int(size)
+        self.allocs["i"].append((self.current, off, int(size)))
         return off
 
     def state(self, size: int, value: float) -> int:
@@ -134,14 +140,21 @@ class PlanBuilder:
     def finish(self):
         for row in self.code:
             row[L.ENTRY] = entry_of(row)
+        self.current = -1
         room = self.int_scratch(self.room_size)
         for table in self._room_tables:
             table += room
         comp_i = self.int_scratch(self.compact_size)
         comp_f = self.dense(self.compact_size)
         cat = lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt)  # noqa: E731
-        return dict(code=self.code, ints=cat(self._ints, np.int64), flts=cat(self._flts, self.dtype),
+        ints = cat(self._ints, np.int64)
+        comp = np.array([comp_i, self.compact_size, comp_f], dtype=np.int64)
+        wf_size, wi_size = self.wf_size, self.wi_size
+        if self.share:
+            static = np.array([self.static[node.name] for node in self.graph], dtype=bool)
+            wf_size, wi_size = share_workspace(self.code, ints, comp, static, self.allocs, len(self.index))
+        return dict(code=self.code, ints=ints, flts=cat(self._flts, self.dtype),
                     f64=np.asarray(self.f64 + [0.0], dtype=np.float64),
                     hashes=np.asarray(self.hashes + [0], dtype=np.uint64),
-                    wf_size=self.wf_size, wi_size=self.wi_size, st_init=cat(self.st_init, np.float64),
-                    comp=np.array([comp_i, self.compact_size, comp_f], dtype=np.int64), ann_macs=self.ann_macs)
+                    wf_size=wf_size, wi_size=wi_size, st_init=cat(self.st_init, np.float64),
+                    comp=comp, ann_macs=self.ann_macs)

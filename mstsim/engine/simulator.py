@@ -106,7 +106,7 @@ class Simulator:
         self.seed = _check_seed(seed)
         self.names = [n.name for n in graph]
         self.stream = graph.kinds[graph.input_node().name] == EVENT
-        self._plans: dict[int, Plan] = {}
+        self._plans: dict[tuple[int, bool], Plan] = {}
         self.plan = self._plan(1)
         self.ops = [NodeView(n, int(a), self) for n, a in zip(graph, self.plan.ann_macs)]
         self._state = None
@@ -122,11 +122,12 @@ class Simulator:
         not hold it yet (``mstsim.engine.compiling``); the first run then shares what is left."""
         start_ahead(ahead_jobs(self.plan, self.dtype, self.stream))
 
-    def _plan(self, multiplicity: int) -> Plan:
-        if multiplicity not in self._plans:
-            self._plans[multiplicity] = build_plan(self.graph, self.dtype, multiplicity, pool_rule=self.pool_rule,
-                                                   count_padding=self.count_padding)
-        return self._plans[multiplicity]
+    def _plan(self, multiplicity: int, share: bool = True) -> Plan:
+        key = (multiplicity, share)
+        if key not in self._plans:
+            self._plans[key] = build_plan(self.graph, self.dtype, multiplicity, pool_rule=self.pool_rule,
+                                          count_padding=self.count_padding, share=share)
+        return self._plans[key]
 
     def ann_macs(self) -> np.ndarray:
         return self.plan.ann_macs.copy()
@@ -201,13 +202,13 @@ class Simulator:
             raise UnsupportedInput(f"{ids.shape[0]} sample ids for a batch of {batch}")
         if ids.size and ids.min() < 0:
             raise UnsupportedInput("sample ids must be non-negative")
+        per_sample = on_step is not None  # every node's output is read after each step: no shared workspace
         if self.stream:
-            plan = self._plan(int(x.max()) if x.size else 1)
+            plan = self._plan(int(x.max()) if x.size else 1, share=not per_sample)
             x_an, x_ev = np.zeros((batch, 0), self.dtype), x
         else:
-            plan = self.plan
+            plan = self._plan(1, share=False) if per_sample else self.plan
             x_an, x_ev = np.ascontiguousarray(x, dtype=self.dtype), np.zeros((batch, 0, 0), np.int64)
-        per_sample = on_step is not None
         self.pipelined = False
         workers = thread_count(batch)
         slots = workspace_slots(batch, per_sample, may_pipeline(plan))

@@ -53,7 +53,7 @@ def _workspace(plan, g, lists: dict) -> np.ndarray:
 @pytest.mark.parametrize("sparse", [1, ALWAYS_COUNTS])
 def test_a_move_and_a_merge_keep_a_list_while_sparse_else_counts(sparse):
     g = _window_graph()
-    plan = build_plan(g, np.float64)
+    plan = build_plan(g, np.float64, share=False)  # the lists of s and t side by side, as no step has them
     code = plan.code.copy()
     index = {n.name: i for i, n in enumerate(g)}
     win, res = index["win"], index["res"]
