@@ -1,21 +1,23 @@
 """A lone sample on two threads: the plan's nodes split in two parts, pipelined over the steps.
 
 Samples of a batch already run in parallel, one whole sample per thread.
-With one sample and two threads, part 0 runs nodes ``0 .. m-1`` of step t
-while part 1 runs nodes ``m .. n-1`` of step t - 1. No node reads another
-node's output from an earlier step (IF membranes and the output sum live in
-the state, which each node alone touches), so the parts work in two
-workspaces, step t in workspace t % 2, and meet once per step inside the
-kernel (``kernels/sync.py``: a spin on each other's phase, since waking a
-sleeping thread costs as much as a small network's step). Every node still
-runs whole, in plan order, on the same inputs: the split changes no bit and
-no count.
+With one sample and two threads, part 0 runs the first nodes of step t while
+part 1 runs the rest of step t - 1, and part 0 hands the rest of step t
+over as soon as part 1 is free (``kernels.plan_runner.run_part``), so the
+split follows the work step by step. No node reads another node's output
+from an earlier step (IF membranes and the output sum live in the state,
+which a node's next step touches only after its last), so the parts work in
+two workspaces, step t in workspace t % 2, and watch each other's progress
+inside the kernel (``kernels/sync.py``: a spin on each other's marks, since
+waking a sleeping thread costs as much as a small network's step). Every
+node still runs whole, in plan order, on the same inputs: the split changes
+no bit and no count.
 
-The first steps run on one thread, profiled, to place the split; then the
-steps run in blocks of growing length, each re-split on the cycles its
-nodes took in the block before, pipelined or on one thread, whichever was
-faster on two short timed probes. A network whose step is too short for the meeting
-to pay stays on one thread.
+The first step runs on one thread, profiled, to see whether a step is long
+enough for two threads to pay; a long step runs the rest pipelined in one
+block, a short one in blocks of growing length, each pipelined or on one
+thread, whichever the machine's load allows. A network whose step is too
+short stays on one thread.
 """
 from __future__ import annotations
 
@@ -38,17 +40,17 @@ CALIBRATION_STEPS = 1
 #: T = 24. ResNet-18 CIFAR, 13 MB: 1.2x faster. With tensors sharing workspace the Swin-T size
 #: needs 48 MB.)
 MAX_WORKSPACE_BYTES = 2 * 2**30
-#: the first block (one thread, profiled, to place the split); each next block is twice as long
-#: (a pipelined block ends with one half-idle step)
+#: short steps run in blocks, the first this long, each next twice as long, each pipelined or not by
+#: the load at its start (a pipelined block ends with one half-idle step)
 FIRST_BLOCK = 4
-#: from this many cycles a step (about 5 ms), one profiled step places the split well enough, so the
-#: first block is one step (a Swin-T-size step is ~800 M cycles: at T = 8 four profiled steps and
-#: no short last block left nothing to pipeline)
+#: from this many cycles a step (about 5 ms) the rest runs in one pipelined block (a Swin-T-size
+#: step is ~400 M cycles; at T = 8 its earlier blocks of 1, 2 and 4 steps left two steps on one
+#: thread and two half idle)
 LONG_STEP_CYCLES = 20_000_000
 
 # whole(t0, t1, static_rows, fresh, cycles): steps t0..t1-1 of every node on workspace 0
 Whole = Callable[[int, int, np.ndarray, bool, np.ndarray], None]
-# part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles): part k of steps t0..t1-1 (kernels.plan_runner.run_part)
+# part(t0, t1, k, static2, fresh2, sync, cycles): part k of steps t0..t1-1 (kernels.plan_runner.run_part)
 Part = Callable[..., None]
 
 
@@ -58,20 +60,13 @@ def may_pipeline(plan) -> bool:
     return plan.workspace_bytes(1, 0) <= MAX_WORKSPACE_BYTES and hasattr(os, "sched_yield")
 
 
-def split_point(cycles: np.ndarray) -> int:
-    """m such that nodes 0..m-1 take about half of ``cycles`` (1 <= m < n)."""
-    total = np.cumsum(np.asarray(cycles, dtype=np.float64))
-    m = int(np.searchsorted(total, total[-1] / 2.0)) + 1
-    return min(max(m, 1), len(total) - 1)
-
-
 def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int, *, threads: int) -> bool:
     """Run steps 0..T-1 of one sample; True when some steps ran pipelined on two threads.
 
-    The first steps run on one thread, profiled (one step when steps are long); then blocks of
-    twice as many steps, then twice that ..., each split on the cycles of the one before, pipelined unless
-    another job is runnable at that moment (then the parts would wait for
-    each other's time slices, and one thread is faster).
+    The first step runs on one thread, profiled; a long step (``LONG_STEP_CYCLES``) then runs the
+    rest in one block, a short one in blocks of ``FIRST_BLOCK`` steps, then twice as many each
+    time; a block is pipelined unless another job is runnable at its start (then the parts would
+    wait for each other's time slices, and one thread is faster).
     """
     static2 = np.zeros((2, n_nodes, n_cols), dtype=np.int64)
     first = min(CALIBRATION_STEPS, T)
@@ -83,16 +78,16 @@ def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int,
         whole(first, T, static2[0], False, np.zeros(0, dtype=np.int64))
         return False
     fresh2 = np.array([[0, 0], [1, 1]], dtype=np.int64)  # workspace 0 ran the first steps whole
-    block = 1 if cycles.sum() / first >= LONG_STEP_CYCLES else FIRST_BLOCK
+    long = cycles.sum() / first >= LONG_STEP_CYCLES
+    block = T if long else FIRST_BLOCK
     t0, pipelined = first, False
     while t0 < T:
         t1 = T if T - t0 < 2 * block else t0 + block  # no short last block: it would end half idle
-        if t0 > first and cpus_free() >= 1:
-            cycles = _block(part, split_point(cycles), n_nodes, t0, t1, static2, fresh2)
+        if cpus_free() >= 1:
+            _block(part, n_nodes, t0, t1, static2, fresh2)
             pipelined = True
-        else:  # the first block places the split better than the calibration's early steps
-            cycles = np.zeros(n_nodes, dtype=np.int64)
-            whole(t0, t1, static2[0], False, cycles)
+        else:
+            whole(t0, t1, static2[0], False, np.zeros(0, dtype=np.int64))
         t0, block = t1, 2 * block
     return pipelined
 
@@ -107,23 +102,25 @@ def cpus_free() -> int:
     return available_cpus() - running
 
 
-def _block(part: Part, m: int, n_nodes: int, t0: int, t1: int, static2, fresh2) -> np.ndarray:
-    """Steps t0..t1-1 pipelined with split m; the cycles each node took."""
-    sync = np.full(2, t0 - 1, dtype=np.int64)
-    cycles = np.zeros((2, n_nodes), dtype=np.int64)
+def _block(part: Part, n_nodes: int, t0: int, t1: int, static2, fresh2) -> None:
+    """Steps t0..t1-1 pipelined (``sync``: kernels.plan_runner.HANDED, PROGRESS, SPLITS)."""
+    sync = np.zeros(6, dtype=np.int64)
+    sync[0] = t0 - 1  # handed over: every step before t0
+    sync[1] = t0 * (n_nodes + 1) + n_nodes  # part 1's progress: step t0 - 1 done (plan_runner._pos)
+    cycles = np.zeros((2, 0), dtype=np.int64)
     errors: list[BaseException] = []
 
-    def run(k: int, lo: int, hi: int) -> None:
+    def run(k: int) -> None:
         try:
-            part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles[k])
+            part(t0, t1, k, static2, fresh2, sync, cycles[k])
         except BaseException as exc:  # re-raised by the caller
             errors.append(exc)
-            sync[k] = t1 + 1  # let the other part run out rather than wait forever
+            sync[0] = t1 + 1  # let the other part run out rather than wait forever
+            sync[1] = (t1 + 2) * (n_nodes + 1)
 
-    second = threading.Thread(target=run, args=(1, m, n_nodes), daemon=True)
+    second = threading.Thread(target=run, args=(1,), daemon=True)
     second.start()
-    run(0, 0, m)
+    run(0)
     second.join()
     if errors:
         raise errors[0]
-    return cycles.sum(axis=0)

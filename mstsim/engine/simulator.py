@@ -239,10 +239,10 @@ class Simulator:
             run_sample(*runner_args(ops, plan, x_an, x_ev, wf[0], wi[0], self._state[0], cum, led[0], led_step[0],
                                     ids, seed, t0, t1, 0, cycles, static_rows, fresh))
 
-        def part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles) -> None:
+        def part(t0, t1, k, static2, fresh2, sync, cycles) -> None:
             run_part(ops, plan.code, plan.ints, plan.flts, plan.f64, plan.hashes, x_an, x_ev, wf[:2], wi[:2],
                      self._state[0], cum, led[0], led_step[0], ids, seed, t0, t1, plan.comp, cycles,
-                     lo, hi, k, static2, fresh2, sync)
+                     k, static2, fresh2, sync)
 
         if per_sample:
             for t in range(T):

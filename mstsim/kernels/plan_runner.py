@@ -33,75 +33,131 @@ def run_sample(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, 
     added at every step. A non-empty ``prof`` (int64 per node) accumulates
     each node's CPU cycles.
     """
-    n_cols = led.shape[1]
-    # scratch of this call, not shared with another thread (a shared array's reference count
-    # would bounce between the cores at every view an op takes of it)
-    rows = np.zeros((code.shape[0], n_cols), dtype=np.int64)  # each node's counts this step
+    rows, flags = _scratch(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, comp, s,
+                           t0, led)
+    for t in range(t0, t1):
+        for i in range(n_lo, n_hi):
+            _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, led_step, ids, seed,
+                      comp, s, t, i, rows[i], flags, srow, t == t0 and fresh, prof)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _scratch(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, comp, s, t, led):
+    """Each node's counts of a step and the IF's fired flags, for this call alone (a shared array's
+    reference count would bounce between the cores at every view an op takes of it); checks the table."""
+    rows = np.zeros((code.shape[0], led.shape[1]), dtype=np.int64)
     largest = 1
     for j in range(code.shape[0]):  # a loop, not .max(): NumPy's reduction costs a second of compiling
         largest = max(largest, code[j, SIZE])
-    flags = np.zeros(largest, dtype=np.uint8)  # the IF's fired flags
-    if ops[KEY] != args_key((code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, comp, s, t0,
-                             n_lo, rows[0], flags)):
+    flags = np.zeros(largest, dtype=np.uint8)
+    if ops[KEY] != args_key((code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, comp, s, t,
+                             np.int64(0), rows[0], flags)):
         raise ValueError("the op table was compiled for other argument types")
-    detail = led_step.shape[0] > 0
-    profiling = prof.shape[0] > 0
-    for t in range(t0, t1):
-        for i in range(n_lo, n_hi):
-            r = rows[i]
-            static = code[i, STATIC] == 1
-            if static and not (t == t0 and fresh):
-                for c in range(n_cols):
-                    r[c] = srow[i, c]
-            else:
-                for c in range(n_cols):
-                    r[c] = 0
-                args = (code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, comp, s, t, i, r, flags)
-                c0 = cycles() if profiling else 0
-                # node i's op through its entry, with the steps before (dense or underlying inputs) and after
-                if code[i, NEED_DENSE] == 1:
-                    call_op(_entry(ops, DENSIFY_AT), args)
-                if code[i, SHD_IN] == 1:
-                    call_op(_entry(ops, SHADOW_IN_AT), args)
-                call_op(_entry(ops, code[i, ENTRY]), args)
-                if code[i, QUIET] == 1:
-                    quiet(r)
-                if code[i, SHD] >= 0:
-                    call_op(_entry(ops, FILL_AT + code[i, SHD_SRC]), args)
-                if static:
-                    for c in range(n_cols):
-                        srow[i, c] = r[c]
-                elif profiling:
-                    prof[i] += cycles() - c0
+    return rows, flags
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, led, led_step, ids, seed, comp,
+              s, t, i, r, flags, srow, run_static, prof):
+    """Node i at step t, its counts in ``r`` then added to the ledger; a static node's op only when
+    ``run_static``, else its kept counts."""
+    n_cols = led.shape[1]
+    static = code[i, STATIC] == 1
+    if static and not run_static:
+        for c in range(n_cols):
+            r[c] = srow[i, c]
+    else:
+        for c in range(n_cols):
+            r[c] = 0
+        args = (code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, ids, seed, comp, s, t, i, r, flags)
+        profiling = prof.shape[0] > 0
+        c0 = cycles() if profiling else 0
+        # node i's op through its entry, with the steps before (dense or underlying inputs) and after
+        if code[i, NEED_DENSE] == 1:
+            call_op(_entry(ops, DENSIFY_AT), args)
+        if code[i, SHD_IN] == 1:
+            call_op(_entry(ops, SHADOW_IN_AT), args)
+        call_op(_entry(ops, code[i, ENTRY]), args)
+        if code[i, QUIET] == 1:
+            quiet(r)
+        if code[i, SHD] >= 0:
+            call_op(_entry(ops, FILL_AT + code[i, SHD_SRC]), args)
+        if static:
             for c in range(n_cols):
-                led[i, c] += r[c]
-                if detail:
-                    led_step[t, i, c] += r[c]
+                srow[i, c] = r[c]
+        elif profiling:
+            prof[i] += cycles() - c0
+    detail = led_step.shape[0] > 0
+    for c in range(n_cols):
+        led[i, c] += r[c]
+        if detail:
+            led_step[t, i, c] += r[c]
+
+
+#: fields of a pipelined block's ``sync``: part 0's last step handed over; part 1's progress (``_pos``);
+#: from SPLITS, where part 1 takes over each step (step t at SPLITS + t % 4)
+HANDED, PROGRESS, SPLITS = 0, 1, 2
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def run_part(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2, wi2, st, cum, led, led_step, ids, seed, t0, t1,
-             comp, prof, lo, hi, k, static2, fresh2, sync):
+             comp, prof, k, static2, fresh2, sync):
     """Part k (0 or 1) of a lone sample's steps t0..t1-1, pipelined (``mstsim.engine.pipeline``).
 
-    In phase p part 0 runs nodes lo..hi-1 of step p and part 1 those of step
-    p - 1; step t uses workspace t % 2 (rows of ``wf2``, ``wi2``, ``static2``;
-    ``fresh2[w, k]`` is 1 until part k first used workspace w). After each
-    phase a part publishes it in ``sync[k]`` and waits for the other's.
+    Step t uses workspace t % 2 (rows of ``wf2``, ``wi2``, ``static2``;
+    ``fresh2[w, k]`` is 1 until part k first used workspace w). Part 0 runs
+    the first nodes of step t while part 1 runs the rest of step t - 1, and
+    hands the rest of step t over as soon as part 1 is free: where the work
+    of a step lies (it moves to the deeper nodes over the first steps) then
+    sets the split, step by step. A node whose previous step part 1 ran waits
+    until part 1 is past it (its membranes and running sums are its own
+    state), and part 0 starts step t once part 1 has left that workspace
+    (step t - 2). Every node still runs whole, in order, once a step.
     """
-    for phase in range(t0, t1 + 1):
-        t = phase - k
-        if t0 <= t < t1:
-            w = t % 2
-            run_sample(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step, ids,
-                       seed, t, t + 1, 0, comp, prof, lo, hi, static2[w], fresh2[w, k] == 1)
-            fresh2[w, k] = 0
-        store_release(sync, k, phase)
-        spins = 0
-        while load_acquire(sync, 1 - k) < phase:
-            spins += 1
-            if spins > SPINS_BEFORE_YIELD:
-                yield_cpu()
+    n = code.shape[0]
+    s = np.int64(0)  # the lone sample; not the literal 0, which would type the ops' arguments otherwise
+    rows, flags = _scratch(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[0], wi2[0], st, cum, ids, seed,
+                           comp, s, t0, led)
+    for t in range(t0, t1):
+        w = t % 2
+        fresh = fresh2[w, k] == 1
+        if k == 0:
+            prev = sync[SPLITS + (t - 1) % 4] if t > t0 else 0  # the nodes part 0 ran of step t - 1
+            _wait(sync, PROGRESS, _pos(n, t - 2, n))
+            i = 0
+            while i < n:
+                if i >= prev:  # step t - 1 of node i is part 1's: wait until it is done
+                    _wait(sync, PROGRESS, _pos(n, t - 1, i + 1))
+                if load_acquire(sync, PROGRESS) >= _pos(n, t - 1, n):
+                    break  # part 1 is free: the rest of step t is its
+                _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step,
+                          ids, seed, comp, s, t, i, rows[i], flags, static2[w], fresh, prof)
+                i += 1
+            sync[SPLITS + t % 4] = i
+            store_release(sync, HANDED, t)
+        else:
+            _wait(sync, HANDED, t)
+            for i in range(sync[SPLITS + t % 4], n):
+                _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step,
+                          ids, seed, comp, s, t, i, rows[i], flags, static2[w], fresh, prof)
+                store_release(sync, PROGRESS, _pos(n, t, i + 1))
+            store_release(sync, PROGRESS, _pos(n, t, n))
+        fresh2[w, k] = 0
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _pos(n, t, i):
+    """Part 1's progress as one increasing number: nodes below i of step t done (i = n: the whole step)."""
+    return (t + 1) * (n + 1) + i
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _wait(sync, field, at_least):
+    spins = 0
+    while load_acquire(sync, field) < at_least:
+        spins += 1
+        if spins > SPINS_BEFORE_YIELD:
+            yield_cpu()
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")

@@ -1,8 +1,8 @@
 """A lone sample pipelined on two threads gives the bits and counts of one thread.
 
 The pipeline is forced on (no minimum step cost, one calibration step, blocks
-of 1 (on one thread), 2, 4 ... steps, so the split moves between blocks; the machine taken
-as idle) and compared with
+of 1, 2, 4 ... steps; the machine taken as idle; part 0 hands each step over
+as soon as part 1 is free, so the split moves from step to step) and compared with
 ``MSTSIM_THREADS=1`` on the bundled models and on random graphs of every
 node type: cumulative logits bit for bit, ledger totals and per-step rows.
 """
@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mstsim.engine import Simulator, pipeline
-from mstsim.engine.pipeline import split_point
 
 from ..core.random_graphs import random_graphs
 from .bundled_cases import CASES, case_graph, digit_images
@@ -82,13 +81,6 @@ def test_cpus_free_counts_what_is_runnable():
     assert -64 < pipeline.cpus_free() <= pipeline.available_cpus()
 
 
-def test_split_point_halves_the_work():
-    assert split_point(np.array([1, 1, 1, 1])) == 2
-    assert split_point(np.array([10, 1, 1, 1])) == 1  # never an empty part
-    assert split_point(np.array([1, 1, 1, 10])) == 3
-    assert split_point(np.array([0, 0, 0])) in (1, 2)
-
-
 def _schedule(monkeypatch, step_cycles: int, T: int) -> list:
     """The blocks run_lone_sample runs, ("whole" | "pipelined", t0, t1), with every node's step
     costing ``step_cycles`` / 2 (two nodes) and the machine idle."""
@@ -100,18 +92,17 @@ def _schedule(monkeypatch, step_cycles: int, T: int) -> list:
         if cycles.size:
             cycles += (t1 - t0) * step_cycles // 2
 
-    def part(t0, t1, lo, hi, k, static2, fresh2, sync, cycles):
+    def part(t0, t1, k, static2, fresh2, sync, cycles):
         if k == 0:
             blocks.append(("pipelined", t0, t1))
-        cycles[lo:hi] += (t1 - t0) * step_cycles // 2
 
     pipeline.run_lone_sample(whole, part, 2, 9, T, threads=2)
     return blocks
 
 
-def test_long_steps_are_profiled_for_one_step_short_ones_for_four(monkeypatch):
+def test_long_steps_run_in_one_block_short_ones_in_growing_blocks(monkeypatch):
     long_ = _schedule(monkeypatch, pipeline.LONG_STEP_CYCLES, 8)
-    assert long_ == [("whole", 0, 1), ("whole", 1, 2), ("pipelined", 2, 4), ("pipelined", 4, 8)]
+    assert long_ == [("whole", 0, 1), ("pipelined", 1, 8)]
     short = _schedule(monkeypatch, pipeline.MIN_CYCLES_PER_STEP, 24)
-    assert short == [("whole", 0, 1), ("whole", 1, 5), ("pipelined", 5, 13), ("pipelined", 13, 24)]
+    assert short == [("whole", 0, 1), ("pipelined", 1, 5), ("pipelined", 5, 13), ("pipelined", 13, 24)]
     assert _schedule(monkeypatch, pipeline.MIN_CYCLES_PER_STEP - 2, 24) == [("whole", 0, 1), ("whole", 1, 24)]
