@@ -20,6 +20,30 @@ def broadcast_map(shape, full) -> np.ndarray | None:
     return np.ascontiguousarray(np.broadcast_to(src, full).reshape(-1))
 
 
+def repeated_blocks(m: np.ndarray) -> tuple[int, int] | None:
+    """(P, R) when the broadcast map reads blocks of P source elements, each R times in a row
+    (``m[e] = (e // (P * R)) * P + e % P``: a bias tiled over windows, a mask over heads, a scalar)."""
+    e = np.arange(m.size)
+    p = int(np.argmax(m != e)) if np.any(m != e) else m.size
+    if p == 0:
+        return None
+    off = m != e % p
+    r = (int(np.argmax(off)) if np.any(off) else m.size) // p
+    if r == 0 or m.size % (p * r):
+        return None
+    return (p, r) if np.array_equal(m, (e // (p * r)) * p + e % p) else None
+
+
+def _blocks_of_two(maps) -> tuple[int, int, int]:
+    """(P, R, which) for two operands where one is read whole and the other, number ``which``, in
+    repeated blocks (``repeated_blocks``), so the plan runs contiguous loops; else (-1, -1, -1)."""
+    if len(maps) != 2 or (maps[0] is None) == (maps[1] is None):
+        return -1, -1, -1
+    which = 0 if maps[0] is not None else 1
+    form = repeated_blocks(maps[which])
+    return (form[0], form[1], which) if form else (-1, -1, -1)
+
+
 @encodes(Softmax)
 def _softmax(b, node):
     shape = b.graph.shapes[node.name]
@@ -61,21 +85,24 @@ def _elementwise(b, node):
     out = g.shapes[node.name]
     size = int(np.prod(out))
     r = b.begin(node, L.ELEMENTWISE, events=False, need_dense=True)
-    table = []
+    table, maps = [], []
     n_analog = n_const = 0
     for o in node.operands:
         if isinstance(o, int):
             shape = g.shapes[node.inputs[o]]
             m = broadcast_map(shape, out)
+            maps.append(m)
             # the outputs each input element reaches: an event there costs that many ACs
             reach = -1 if m is None else b.ints(np.bincount(m, minlength=int(np.prod(shape))))
             table += [0, o, -1 if m is None else b.ints(m), reach]
             n_analog += not b.is_events(node.inputs[o])
         else:
             m = broadcast_map(o.shape, out)
+            maps.append(m)
             table += [1, b.flts(o), -1 if m is None else b.ints(m), -1]
             n_const += 1
     r[L.P0], r[L.P0 + 1], r[L.P0 + 2] = ELEMENTWISE_CODES[node.op], len(node.operands), b.ints(table)
+    r[L.P0 + 6], r[L.P0 + 7], r[L.P0 + 8] = _blocks_of_two(maps)
     if ELEMENTWISE[node.op][2] and node.op != "neg":  # a sum: events are ACs, constants bias adds
         r[L.P0 + 3], r[L.P0 + 4], r[L.P0 + 5] = size * max(n_analog - 1, 0), size * n_const, 1
     else:

@@ -58,14 +58,7 @@ def _binary(op, a, a_off, a_map, b, b_off, b_map, ints, size, out, o_off):
     for e in range(size):
         x = np.float64(a[a_off + (e if a_map < 0 else ints[a_map + e])])
         y = np.float64(b[b_off + (e if b_map < 0 else ints[b_map + e])])
-        if op == 0:
-            out[o_off + e] = x + y
-        elif op == 1:
-            out[o_off + e] = x - y
-        elif op == 2:
-            out[o_off + e] = x * y
-        else:
-            out[o_off + e] = x / y
+        out[o_off + e] = _op(op, x, y)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -108,8 +101,55 @@ def elementwise_binary(code, ints, flts, wf, wi, i, row):
     table = code[i, P0 + 2]
     a, a_off, a_map = _operand(code, ints, flts, wf, i, table)
     b, b_off, b_map = _operand(code, ints, flts, wf, i, table + 4)
-    _binary(code[i, P0], a, a_off, a_map, b, b_off, b_map, ints, code[i, SIZE], wf, code[i, OFF])
+    which = code[i, P0 + 8]
+    if which == 0:  # a read in repeated blocks, b whole
+        _binary_blocks(code[i, P0], a, a_off, b, b_off, True, code[i, P0 + 6], code[i, P0 + 7], code[i, SIZE],
+                       wf, code[i, OFF])
+    elif which == 1:
+        _binary_blocks(code[i, P0], b, b_off, a, a_off, False, code[i, P0 + 6], code[i, P0 + 7], code[i, SIZE],
+                       wf, code[i, OFF])
+    else:
+        _binary(code[i, P0], a, a_off, a_map, b, b_off, b_map, ints, code[i, SIZE], wf, code[i, OFF])
     _elementwise_counts(code, ints, wf, wi, i, row)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _binary_blocks(op, y, y_off, x, x_off, y_first, per, rep, size, out, o_off):
+    """As ``_binary`` where operand y is read in blocks of ``per`` elements, each ``rep`` times in a row,
+    and x whole (``y_first``: y is the first operand): contiguous loops without a map, same bits."""
+    for blk in range(size // (per * rep)):
+        ys = y_off + blk * per
+        for r in range(rep):
+            base = (blk * rep + r) * per
+            if per == 1:  # a scalar per block: one run of rep elements
+                _run(op, y[ys], x, x_off + blk * rep, y_first, rep, out, o_off + blk * rep)
+                break
+            for e in range(per):
+                u = np.float64(y[ys + e])
+                v = np.float64(x[x_off + base + e])
+                out[o_off + base + e] = _op(op, u, v) if y_first else _op(op, v, u)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _run(op, c, x, x_off, c_first, n, out, o_off):
+    """``n`` elements of x against the constant c."""
+    u = np.float64(c)
+    for e in range(n):
+        v = np.float64(x[x_off + e])
+        out[o_off + e] = _op(op, u, v) if c_first else _op(op, v, u)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _op(op, x, y):
+    """add, sub, mul, div (codes 0-3, as detmath.apply_elementwise, which holds every op and so does
+    not vectorise in these loops)."""
+    if op == 0:
+        return x + y
+    if op == 1:
+        return x - y
+    if op == 2:
+        return x * y
+    return x / y
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
