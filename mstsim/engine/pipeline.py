@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..kernels import plan_layout as L
 from .threads import available_cpus
 
 #: below this many cycles per step (about 0.35 ms; measured: the bundled mst_digits, 0.2 ms a step,
@@ -47,6 +48,9 @@ FIRST_BLOCK = 4
 #: step is ~400 M cycles; at T = 8 its earlier blocks of 1, 2 and 4 steps left two steps on one
 #: thread and two half idle)
 LONG_STEP_CYCLES = 20_000_000
+#: a plan with this many output elements has steps far longer than that (the Swin-T size: 48 M
+#: elements, ~400 M cycles a step), so it is pipelined from its first step, with no step on one thread
+SURELY_LONG_ELEMENTS = 10_000_000
 
 # whole(t0, t1, static_rows, fresh, cycles): steps t0..t1-1 of every node on workspace 0
 Whole = Callable[[int, int, np.ndarray, bool, np.ndarray], None]
@@ -60,15 +64,25 @@ def may_pipeline(plan) -> bool:
     return plan.workspace_bytes(1, 0) <= MAX_WORKSPACE_BYTES and hasattr(os, "sched_yield")
 
 
-def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int, *, threads: int) -> bool:
+def surely_long(plan) -> bool:
+    """Whether the plan's steps are long enough to pipeline without measuring one."""
+    return int(plan.code[:, L.SIZE].sum()) >= SURELY_LONG_ELEMENTS
+
+
+def run_lone_sample(whole: Whole, part: Part, n_nodes: int, n_cols: int, T: int, *, threads: int,
+                    long_plan: bool = False) -> bool:
     """Run steps 0..T-1 of one sample; True when some steps ran pipelined on two threads.
 
-    The first step runs on one thread, profiled; a long step (``LONG_STEP_CYCLES``) then runs the
+    ``long_plan`` (``surely_long``): every step pipelined in one block. Else the first step runs
+    on one thread, profiled; a long step (``LONG_STEP_CYCLES``) then runs the
     rest in one block, a short one in blocks of ``FIRST_BLOCK`` steps, then twice as many each
     time; a block is pipelined unless another job is runnable at its start (then the parts would
     wait for each other's time slices, and one thread is faster).
     """
     static2 = np.zeros((2, n_nodes, n_cols), dtype=np.int64)
+    if long_plan and threads >= 2 and n_nodes >= 2 and cpus_free() >= 1:  # (surely_long)
+        _block(part, n_nodes, 0, T, static2, np.ones((2, 2), dtype=np.int64))
+        return True
     first = min(CALIBRATION_STEPS, T)
     cycles = np.zeros(n_nodes, dtype=np.int64)
     whole(0, first, static2[0], True, cycles)

@@ -23,7 +23,7 @@ from .gather_chains import retired_values
 from .plan import Plan, build_plan
 from .pages import zeroed
 from .spare import SPARE
-from .pipeline import may_pipeline, run_lone_sample
+from .pipeline import may_pipeline, run_lone_sample, surely_long
 from .threads import max_threads, run_parallel, thread_count, workspace_slots
 
 
@@ -249,7 +249,8 @@ class Simulator:
                 run_parallel(batch, workers, lambda s, _: sample(s, s, t, t + 1))
                 on_step(t, self._values(plan, wf, wi, cum[t]))
         elif batch == 1 and slots >= 2 and prof.shape[1] == 0:
-            self.pipelined = run_lone_sample(whole, part, n, len(COLUMNS), T, threads=max_threads())
+            self.pipelined = run_lone_sample(whole, part, n, len(COLUMNS), T, threads=max_threads(),
+                                             long_plan=surely_long(plan))
         else:
             run_parallel(batch, workers, lambda s, slot: sample(s, slot, 0, T))
         if not per_sample:  # runs with on_step have one workspace per sample: not kept

@@ -81,7 +81,16 @@ def test_cpus_free_counts_what_is_runnable():
     assert -64 < pipeline.cpus_free() <= pipeline.available_cpus()
 
 
-def _schedule(monkeypatch, step_cycles: int, T: int) -> list:
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_long_plan_pipelined_from_its_first_step_equals_one_thread(forced, dtype):
+    forced.setattr(pipeline, "SURELY_LONG_ELEMENTS", 0)  # every plan counts as long
+    graph = case_graph(*CASES[1])
+    one, two, pipelined = one_and_two_threads(forced, graph, digit_images(1, graph.input_node().shape), 7, dtype)
+    assert pipelined
+    assert_same(one, two)
+
+
+def _schedule(monkeypatch, step_cycles: int, T: int, long_plan: bool = False) -> list:
     """The blocks run_lone_sample runs, ("whole" | "pipelined", t0, t1), with every node's step
     costing ``step_cycles`` / 2 (two nodes) and the machine idle."""
     monkeypatch.setattr(pipeline, "cpus_free", lambda: 1)
@@ -96,13 +105,14 @@ def _schedule(monkeypatch, step_cycles: int, T: int) -> list:
         if k == 0:
             blocks.append(("pipelined", t0, t1))
 
-    pipeline.run_lone_sample(whole, part, 2, 9, T, threads=2)
+    pipeline.run_lone_sample(whole, part, 2, 9, T, threads=2, long_plan=long_plan)
     return blocks
 
 
 def test_long_steps_run_in_one_block_short_ones_in_growing_blocks(monkeypatch):
     long_ = _schedule(monkeypatch, pipeline.LONG_STEP_CYCLES, 8)
     assert long_ == [("whole", 0, 1), ("pipelined", 1, 8)]
+    assert _schedule(monkeypatch, 0, 8, long_plan=True) == [("pipelined", 0, 8)]  # surely long: no step alone
     short = _schedule(monkeypatch, pipeline.MIN_CYCLES_PER_STEP, 24)
     assert short == [("whole", 0, 1), ("pipelined", 1, 5), ("pipelined", 5, 13), ("pipelined", 13, 24)]
     assert _schedule(monkeypatch, pipeline.MIN_CYCLES_PER_STEP - 2, 24) == [("whole", 0, 1), ("whole", 1, 24)]
