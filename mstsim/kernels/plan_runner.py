@@ -125,22 +125,24 @@ def run_part(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2, wi2, st, cum, 
             prev = sync[SPLITS + (t - 1) % 4] if t > t0 else 0  # the nodes part 0 ran of step t - 1
             _wait(sync, PROGRESS, _pos(n, t - 2, n))
             i = 0
-            while i < n:
+        else:
+            _wait(sync, HANDED, t)
+            prev, i = n, sync[SPLITS + t % 4]
+        while i < n:  # one call site of the inlined node: each costs a second of compiling
+            if k == 0:
                 if i >= prev:  # step t - 1 of node i is part 1's: wait until it is done
                     _wait(sync, PROGRESS, _pos(n, t - 1, i + 1))
                 if load_acquire(sync, PROGRESS) >= _pos(n, t - 1, n):
                     break  # part 1 is free: the rest of step t is its
-                _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step,
-                          ids, seed, comp, s, t, i, rows[i], flags, static2[w], fresh, prof)
-                i += 1
+            _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step,
+                      ids, seed, comp, s, t, i, rows[i], flags, static2[w], fresh, prof)
+            i += 1
+            if k == 1:
+                store_release(sync, PROGRESS, _pos(n, t, i))
+        if k == 0:
             sync[SPLITS + t % 4] = i
             store_release(sync, HANDED, t)
         else:
-            _wait(sync, HANDED, t)
-            for i in range(sync[SPLITS + t % 4], n):
-                _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step,
-                          ids, seed, comp, s, t, i, rows[i], flags, static2[w], fresh, prof)
-                store_release(sync, PROGRESS, _pos(n, t, i + 1))
             store_release(sync, PROGRESS, _pos(n, t, n))
         fresh2[w, k] = 0
 
