@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from ..kernels import plan_layout as L
+from ..kernels.plan_runner import HANDED, PROGRESS, SPLITS, progress_at
 from .threads import available_cpus
 
 #: below this many cycles per step (about 0.35 ms; measured: the bundled mst_digits, 0.2 ms a step,
@@ -117,10 +118,10 @@ def cpus_free() -> int:
 
 
 def _block(part: Part, n_nodes: int, t0: int, t1: int, static2, fresh2) -> None:
-    """Steps t0..t1-1 pipelined (``sync``: kernels.plan_runner.HANDED, PROGRESS, SPLITS)."""
-    sync = np.zeros(6, dtype=np.int64)
-    sync[0] = t0 - 1  # handed over: every step before t0
-    sync[1] = t0 * (n_nodes + 1) + n_nodes  # part 1's progress: step t0 - 1 done (plan_runner._pos)
+    """Steps t0..t1-1 pipelined (``sync``: the fields HANDED, PROGRESS, SPLITS of kernels.plan_runner)."""
+    sync = np.zeros(SPLITS + 4, dtype=np.int64)
+    sync[HANDED] = t0 - 1  # every step before t0 handed over
+    sync[PROGRESS] = progress_at.py_func(n_nodes, t0 - 1, n_nodes)  # and done
     cycles = np.zeros((2, 0), dtype=np.int64)
     errors: list[BaseException] = []
 
@@ -129,8 +130,8 @@ def _block(part: Part, n_nodes: int, t0: int, t1: int, static2, fresh2) -> None:
             part(t0, t1, k, static2, fresh2, sync, cycles[k])
         except BaseException as exc:  # re-raised by the caller
             errors.append(exc)
-            sync[0] = t1 + 1  # let the other part run out rather than wait forever
-            sync[1] = (t1 + 2) * (n_nodes + 1)
+            sync[HANDED] = t1 + 1  # let the other part run out rather than wait forever
+            sync[PROGRESS] = progress_at.py_func(n_nodes, t1 + 1, 0)
 
     second = threading.Thread(target=run, args=(1,), daemon=True)
     second.start()

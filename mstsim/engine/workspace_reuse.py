@@ -7,7 +7,7 @@ for a Swin-T-size MST, streamed through DRAM every step. Here each region
 lives from the node that owns it to the last node that reads an address in
 it (its own row, its inputs' rows, the dense locations it reads), and a
 region whose life is over is handed to a later node. The plan's addresses
-are then moved to the new places (``relocate``).
+are then moved to the new places (``share_workspace``).
 
 Why this changes no bit: every node writes each element it reads within the
 step before reading it (tests/engine/test_workspace_reuse.py fills the
@@ -22,6 +22,7 @@ without reuse.
 from __future__ import annotations
 
 import bisect
+from typing import Iterator
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def address_fields(code: np.ndarray, i: int) -> tuple[list[tuple[int, int]], lis
     return f, n
 
 
-def table_entries(code: np.ndarray, i: int) -> tuple[int, int, int]:
+def table_entries(code: np.ndarray, i: int) -> Iterator[tuple[int, int, str]]:
     """(start in ints, length, space) of row i's tables of addresses: its inputs' dense locations (float)
     and their counting rooms (int)."""
     yield code[i, L.DENSE_AT], code[i, L.NIN], "f"

@@ -94,7 +94,7 @@ def _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf, wi, st, cum, l
             led_step[t, i, c] += r[c]
 
 
-#: fields of a pipelined block's ``sync``: part 0's last step handed over; part 1's progress (``_pos``);
+#: fields of a pipelined block's ``sync``: part 0's last step handed over; part 1's progress (``progress_at``);
 #: from SPLITS, where part 1 takes over each step (step t at SPLITS + t % 4)
 HANDED, PROGRESS, SPLITS = 0, 1, 2
 
@@ -123,7 +123,7 @@ def run_part(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2, wi2, st, cum, 
         fresh = fresh2[w, k] == 1
         if k == 0:
             prev = sync[SPLITS + (t - 1) % 4] if t > t0 else 0  # the nodes part 0 ran of step t - 1
-            _wait(sync, PROGRESS, _pos(n, t - 2, n))
+            _wait(sync, PROGRESS, progress_at(n, t - 2, n))
             i = 0
         else:
             _wait(sync, HANDED, t)
@@ -131,24 +131,24 @@ def run_part(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2, wi2, st, cum, 
         while i < n:  # one call site of the inlined node: each costs a second of compiling
             if k == 0:
                 if i >= prev:  # step t - 1 of node i is part 1's: wait until it is done
-                    _wait(sync, PROGRESS, _pos(n, t - 1, i + 1))
-                if load_acquire(sync, PROGRESS) >= _pos(n, t - 1, n):
+                    _wait(sync, PROGRESS, progress_at(n, t - 1, i + 1))
+                if load_acquire(sync, PROGRESS) >= progress_at(n, t - 1, n):
                     break  # part 1 is free: the rest of step t is its
             _run_node(ops, code, ints, flts, f64, hashes, x_an, x_ev, wf2[w], wi2[w], st, cum, led, led_step,
                       ids, seed, comp, s, t, i, rows[i], flags, static2[w], fresh, prof)
             i += 1
             if k == 1:
-                store_release(sync, PROGRESS, _pos(n, t, i))
+                store_release(sync, PROGRESS, progress_at(n, t, i))
         if k == 0:
             sync[SPLITS + t % 4] = i
             store_release(sync, HANDED, t)
         else:
-            store_release(sync, PROGRESS, _pos(n, t, n))
+            store_release(sync, PROGRESS, progress_at(n, t, n))
         fresh2[w, k] = 0
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _pos(n, t, i):
+def progress_at(n, t, i):
     """Part 1's progress as one increasing number: nodes below i of step t done (i = n: the whole step)."""
     return (t + 1) * (n + 1) + i
 
