@@ -47,11 +47,12 @@ def densify_inputs(code, ints, wf, wi, i):
         if code[j, KIND] == 1:
             loc = ints[code[i, DENSE_AT] + k]
             size = code[j, SIZE]
+            dense = wf[loc:loc + size]  # a view: an offset index, which may be negative, would not vectorise
             for e in range(size):
-                wf[loc + e] = 0
+                dense[e] = 0
             idx, val, n = events_of(code, wf, wi, j)
             for e in range(n):
-                wf[loc + idx[e]] += val[e]
+                dense[idx[e]] += val[e]
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -93,8 +94,7 @@ def synaptic(code, ints, flts, wf, wi, i, row, c_idx, c_val):
     out = wf[o:o + size]
     if op == CONV:
         hwc = code[i, P0 + 7]
-        for e in range(size):
-            wf[hwc + e] = 0
+        wf[hwc:hwc + size] = 0  # a slice, not an offset index: a fill Numba need not wrap
         scatter_conv(idx, val, n, flts, code[i, P0 + 3], ints, code[i, P0 + 6], wf, hwc)
         g = code[i, P0 + 6]
         cout = ints[g + 14]
@@ -148,13 +148,15 @@ def _finish(code, flts, wf, i, j, row):
     out = wf[o:o + size]
     d = code[i, P0 + 5]
     if d >= 0:
+        divisor = flts[d:d + size]  # a view: an offset index, which may be negative, would not vectorise
         for e in range(size):
-            out[e] = out[e] / flts[d + e]
+            out[e] = out[e] / divisor[e]
         row[ELEM] += size
     b = code[i, P0 + 4]
     if b >= 0:
+        bias = flts[b:b + size]
         for e in range(size):
-            out[e] += flts[b + e]
+            out[e] += bias[e]
         row[BIAS] += size
     elif code[j, SHD_OFS] == 1:  # the input's folded offset becomes a constant bias
         row[BIAS] += size
@@ -211,17 +213,18 @@ def add(code, ints, wf, wi, i, row):
         return
     first = True
     analog_operands = 0  # affine-of-events operands are paid for by their events (plan_shadow)
+    out = wf[o:o + size]  # views: an offset index, which may be negative, would not vectorise
     for q in range(code[i, NIN]):
         j = input_of(code, ints, i, q)
         if code[j, KIND] == 0:
-            x = code[j, OFF]
+            x = wf[code[j, OFF]:code[j, OFF] + size]
             if first:
                 for e in range(size):
-                    wf[o + e] = wf[x + e]
+                    out[e] = x[e]
                 first = False
             else:
                 for e in range(size):
-                    wf[o + e] += wf[x + e]
+                    out[e] += x[e]
             analog_operands += code[j, SHD] < 0
     row[ELEM] += size * max(analog_operands - 1, 0)
     for q in range(code[i, NIN]):
@@ -229,7 +232,7 @@ def add(code, ints, wf, wi, i, row):
         if code[j, KIND] == 1:
             idx, val, n = events_of(code, wf, wi, j)
             for e in range(n):
-                wf[o + idx[e]] += val[e]
+                out[idx[e]] += val[e]
             row[ACS] += n
             row[EFF] += n
 
@@ -269,6 +272,8 @@ def output(code, ints, wf, wi, st, i, row, cum_row):
     count_events_in(code, ints, wi, i, row)
     x = ints[code[i, DENSE_AT]]
     s = code[i, STATE]
-    for e in range(code[i, SIZE]):
-        st[s + e] += wf[x + e]
-        cum_row[e] = st[s + e]
+    size = code[i, SIZE]
+    total, given = st[s:s + size], wf[x:x + size]
+    for e in range(size):
+        total[e] += given[e]
+        cum_row[e] = total[e]

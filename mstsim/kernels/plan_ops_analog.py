@@ -54,7 +54,7 @@ def _operand(code, ints, flts, wf, i, t):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _binary(op, a, a_off, a_map, b, b_off, b_map, ints, size, out, o_off):
-    """add, sub, mul, div of two operands in float64 (one rounding on store), loops per op so they vectorise."""
+    """add, sub, mul, div of two operands in float64 (one rounding on store), through broadcast maps."""
     for e in range(size):
         x = np.float64(a[a_off + (e if a_map < 0 else ints[a_map + e])])
         y = np.float64(b[b_off + (e if b_map < 0 else ints[b_map + e])])
@@ -119,24 +119,69 @@ def _binary_blocks(op, y, y_off, x, x_off, y_first, per, rep, size, out, o_off):
     and x whole (``y_first``: y is the first operand): contiguous loops without a map, same bits."""
     for blk in range(size // (per * rep)):
         ys = y_off + blk * per
+        if per == 1:  # a scalar per block: one run of rep elements
+            _run(op, y[ys], x, x_off + blk * rep, y_first, rep, out, o_off + blk * rep)
+            continue
         for r in range(rep):
             base = (blk * rep + r) * per
-            if per == 1:  # a scalar per block: one run of rep elements
-                _run(op, y[ys], x, x_off + blk * rep, y_first, rep, out, o_off + blk * rep)
-                break
-            for e in range(per):
-                u = np.float64(y[ys + e])
-                v = np.float64(x[x_off + base + e])
-                out[o_off + base + e] = _op(op, u, v) if y_first else _op(op, v, u)
+            if y_first:
+                _pair(op, y, ys, x, x_off + base, per, out, o_off + base)
+            else:
+                _pair(op, x, x_off + base, y, ys, per, out, o_off + base)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _pair(op, a, a_off, b, b_off, n, out, o_off):
+    """``out[o_off + e] = a[a_off + e] (op) b[b_off + e]`` in float64, one rounding on store: a loop per
+    op over views, with nothing in it to keep it from vectorising (an op chosen inside the loop, or an
+    index that may be negative, which Numba wraps around, does)."""
+    x, y, z = a[a_off:a_off + n], b[b_off:b_off + n], out[o_off:o_off + n]
+    if op == 0:
+        for e in range(n):
+            z[e] = np.float64(x[e]) + np.float64(y[e])
+    elif op == 1:
+        for e in range(n):
+            z[e] = np.float64(x[e]) - np.float64(y[e])
+    elif op == 2:
+        for e in range(n):
+            z[e] = np.float64(x[e]) * np.float64(y[e])
+    else:
+        for e in range(n):
+            z[e] = np.float64(x[e]) / np.float64(y[e])
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _run(op, c, x, x_off, c_first, n, out, o_off):
-    """``n`` elements of x against the constant c."""
+    """``n`` elements of x against the constant c, as ``_pair``: a loop per op and operand order."""
     u = np.float64(c)
-    for e in range(n):
-        v = np.float64(x[x_off + e])
-        out[o_off + e] = _op(op, u, v) if c_first else _op(op, v, u)
+    v, z = x[x_off:x_off + n], out[o_off:o_off + n]
+    if op == 0:
+        if c_first:
+            for e in range(n):
+                z[e] = u + np.float64(v[e])
+        else:
+            for e in range(n):
+                z[e] = np.float64(v[e]) + u
+    elif op == 1:
+        if c_first:
+            for e in range(n):
+                z[e] = u - np.float64(v[e])
+        else:
+            for e in range(n):
+                z[e] = np.float64(v[e]) - u
+    elif op == 2:
+        if c_first:
+            for e in range(n):
+                z[e] = u * np.float64(v[e])
+        else:
+            for e in range(n):
+                z[e] = np.float64(v[e]) * u
+    elif c_first:
+        for e in range(n):
+            z[e] = u / np.float64(v[e])
+    else:
+        for e in range(n):
+            z[e] = np.float64(v[e]) / u
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -207,8 +252,7 @@ def matmul(code, ints, wf, wi, i, row):
     if var == AA:
         a = _expand_dense(wf, ints, ints[code[i, DENSE_AT]], code[i, pa], code[i, pa + 4], code[i, pa + 5])
         b = _expand_dense(wf, ints, ints[code[i, DENSE_AT] + 1], code[i, pb], code[i, pb + 4], code[i, pb + 5])
-        for e in range(nl * m * n):
-            wf[o + e] = 0
+        wf[o:o + nl * m * n] = 0  # a slice, not an offset index: a fill Numba need not wrap
         for l in range(nl):
             for r in range(m):
                 dst = wf[o + (l * m + r) * n:o + (l * m + r + 1) * n]
@@ -265,8 +309,8 @@ def mask(code, ints, f64, hashes, wf, wi, i, row, seed, sample, step):
         row[EV_OUT] += c
         row[DROPPED] += n - c
         return
-    x = code[j, OFF]
     size = code[i, SIZE]
     row[ELEM] += size
+    x, out = wf[code[j, OFF]:code[j, OFF] + size], wf[o:o + size]
     for e in range(size):
-        wf[o + e] = wf[x + e] if (ratio == 0.0 or keep(prefix, e, ratio)) else wf[x + e] * 0
+        out[e] = x[e] if (ratio == 0.0 or keep(prefix, e, ratio)) else x[e] * 0

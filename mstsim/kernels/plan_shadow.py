@@ -45,13 +45,16 @@ def count_underlying(code, ints, wi, j, fan, eff, row):
         row[EFF] += n
         return
     if has_counts(code, wi, j):
-        c = code[j, SHD]
+        size = code[j, SHD_LEN]
+        counts, fans = wi[code[j, SHD]:code[j, SHD] + size], ints[fan:fan + size]  # views, so the loops vectorise
         acs = 0
+        for e in range(size):
+            acs += counts[e] * fans[e]
         eff_acs = 0
-        for e in range(code[j, SHD_LEN]):
-            acs += wi[c + e] * ints[fan + e]
-            if eff >= 0:
-                eff_acs += wi[c + e] * ints[eff + e]
+        if eff >= 0:
+            effs = ints[eff:eff + size]
+            for e in range(size):
+                eff_acs += counts[e] * effs[e]
         row[ACS] += acs
         row[EFF] += acs if eff < 0 else eff_acs
         return
@@ -90,9 +93,10 @@ def quiet(row):
 def add_counts(code, wi, j, out):
     """Add node j's underlying events to the counts at ``wi[out:]``."""
     if has_counts(code, wi, j):
-        c = code[j, SHD]
-        for e in range(code[j, SHD_LEN]):
-            wi[out + e] += wi[c + e]
+        size = code[j, SHD_LEN]
+        counts, to = wi[code[j, SHD]:code[j, SHD] + size], wi[out:out + size]  # views, so the loops vectorise
+        for e in range(size):
+            to[e] += counts[e]
     else:
         idx, n = underlying_list(code, wi, j)
         for e in range(n):
@@ -125,8 +129,7 @@ def merge_counts(code, ints, wi, i):
                 wi[o + k + e] = idx[e]
             k += n
         return k
-    for e in range(code[i, SIZE]):
-        wi[o + e] = 0
+    wi[o:o + code[i, SIZE]] = 0
     for q in range(code[i, NIN]):
         add_counts(code, wi, ints[code[i, INS] + q], o)
     return k
@@ -169,15 +172,15 @@ def gather_counts(code, ints, wi, i):
             locs[q] = code[j, SHD]
         else:
             loc = ints[code[i, CNT_AT] + q]
-            for e in range(code[j, SIZE]):
-                wi[loc + e] = 0
+            wi[loc:loc + code[j, SIZE]] = 0
             add_counts(code, wi, j, loc)
             locs[q] = loc
     size = code[i, SIZE]
     map_gather(wi, locs, np.int64(0), ints, code[i, P0 + 5], code[i, P0 + 3], code[i, P0 + 4], size, wi, o)
     k = 0
+    counts = wi[o:o + size]  # a view, so the loop vectorises
     for e in range(size):
-        k += wi[o + e]
+        k += counts[e]
     return k
 
 
@@ -206,10 +209,10 @@ def touched(code, ints, flts, wf, wi, i, c_idx, c_val):
     """
     j = ints[code[i, INS]]
     if has_counts(code, wi, j):
-        c = code[j, SHD]
+        counts = wi[code[j, SHD]:code[j, SHD] + code[j, SHD_LEN]]  # a view, so the loop vectorises
         n = 0
-        for e in range(code[j, SHD_LEN]):
-            if wi[c + e] != 0:
+        for e in range(counts.size):
+            if counts[e] != 0:
                 c_idx[n] = e
                 n += 1
         idx = c_idx
@@ -217,8 +220,7 @@ def touched(code, ints, flts, wf, wi, i, c_idx, c_val):
         idx, n = underlying_list(code, wi, j)
     m = code[i, MARK]
     size = code[i, SIZE]
-    for e in range(size):
-        wf[m + e] = 0
+    wf[m:m + size] = 0
     ones = flts[code[i, MARK + 1]:]
     if code[i, OP] == POOL_SUM:
         scatter_pool_sum(idx, ones, n, ints, code[i, P0 + 6], wf, m)

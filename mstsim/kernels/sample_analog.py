@@ -147,13 +147,13 @@ def map_gather(x, locs, l_off, ints, mode, which, local, size, out, o_off):
     if mode == 3:
         strided_gather(x, locs[l_off], ints, local, out, o_off)
     elif mode == 2:
-        src = locs[l_off] + which
-        for e in range(size):
-            out[o_off + e] = x[src + e]
+        src, dst = x[locs[l_off] + which:locs[l_off] + which + size], out[o_off:o_off + size]
+        for e in range(size):  # views: an offset index, which may be negative, would not vectorise
+            dst[e] = src[e]
     elif mode == 1:
-        src = locs[l_off]
+        src, dst = locs[l_off], out[o_off:o_off + size]
         for e in range(size):
-            out[o_off + e] = x[src + ints[local + e]]
+            dst[e] = x[src + ints[local + e]]
     else:
         for e in range(size):
             q = ints[which + e]
@@ -178,12 +178,14 @@ def strided_gather(x, x_off, table, t, out, o_off):
     base = x_off + table[t]
     o = o_off
     for _ in range(blocks):
+        dst = out[o:o + n0]  # views: an offset index, which may be negative, would not vectorise
         if s0 == 1:
+            src = x[base:base + n0]
             for e in range(n0):
-                out[o + e] = x[base + e]
+                dst[e] = src[e]
         else:
             for e in range(n0):
-                out[o + e] = x[base + e * s0]
+                dst[e] = x[base + e * s0]
         o += n0
         d = 1
         while d < nd:  # next block: carry through the outer coordinates

@@ -35,9 +35,7 @@ def spike_spike(a_idx, a_val, na, b_idx, b_val, nb_, n_lead, m, k, n, start, col
     for q in range(buckets, 0, -1):  # restore bucket starts (shifted by the fill)
         start[q] = start[q - 1]
     start[0] = 0
-    size = n_lead * m * n
-    for j in range(size):
-        out[o_off + j] = 0
+    out[o_off:o_off + n_lead * m * n] = 0  # a slice, not an offset index: a fill Numba need not wrap
     acs = 0
     for e in range(na):
         row = a_idx[e] // k  # l * m + i
@@ -59,12 +57,12 @@ def analog_spike(a, a_off, b_idx, b_val, nb_, n_lead, m, k, n, a_t, out_t, out, 
     of the product; ``a_t`` (L, K, M) and ``out_t`` (L, N, M) are scratch so
     both columns are contiguous rows.
     """
+    av = a[a_off:a_off + n_lead * m * k]  # views: an offset index, which may be negative, is wrapped
     for l in range(n_lead):
         for i in range(m):
             for d in range(k):
-                a_t[(l * k + d) * m + i] = a[a_off + (l * m + i) * k + d]
-    for j in range(n_lead * n * m):
-        out_t[j] = 0
+                a_t[(l * k + d) * m + i] = av[(l * m + i) * k + d]
+    out_t[:n_lead * n * m] = 0
     for e in range(nb_):
         ld = b_idx[e] // n
         j = b_idx[e] - ld * n
@@ -74,17 +72,17 @@ def analog_spike(a, a_off, b_idx, b_val, nb_, n_lead, m, k, n, a_t, out_t, out, 
         dst = out_t[(l * n + j) * m:(l * n + j + 1) * m]
         for i in range(m):
             dst[i] += src[i] * vb
+    ov = out[o_off:o_off + n_lead * m * n]
     for l in range(n_lead):
         for i in range(m):
             for j in range(n):
-                out[o_off + (l * m + i) * n + j] = out_t[(l * n + j) * m + i]
+                ov[(l * m + i) * n + j] = out_t[(l * n + j) * m + i]
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def spike_analog(a_idx, a_val, na, b, b_off, n_lead, m, k, n, out, o_off):
     """Spiking a times analog b: N ACs per event; event (l, i, d) adds row d of b[l] to row i."""
-    for j in range(n_lead * m * n):
-        out[o_off + j] = 0
+    out[o_off:o_off + n_lead * m * n] = 0  # a slice, not an offset index: a fill Numba need not wrap
     for e in range(na):
         row = a_idx[e] // k
         d = a_idx[e] - row * k
