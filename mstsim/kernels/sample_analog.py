@@ -34,15 +34,19 @@ def softmax(x, x_off, outer, n, inner, out, o_off):
         for q in range(inner):
             base = o * n * inner + q
             m = -np.inf
-            for k in range(n):
-                v = np.float64(x[x_off + base + k * inner])
-                if v > m or v != v:
-                    m = v
-            if inner == 1:
+            if inner == 1:  # a view: an offset index, which may be negative, would not vectorise
                 row = x[x_off + base:x_off + base + n]
+                for k in range(n):
+                    v = np.float64(row[k])
+                    if v > m or v != v:
+                        m = v
                 for k in range(n):
                     d[k] = np.float64(row[k]) - m
             else:
+                for k in range(n):
+                    v = np.float64(x[x_off + base + k * inner])
+                    if v > m or v != v:
+                        m = v
                 for k in range(n):
                     d[k] = np.float64(x[x_off + base + k * inner]) - m
             tail = 0
