@@ -54,11 +54,27 @@ def _operand(code, ints, flts, wf, i, t):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _binary(op, a, a_off, a_map, b, b_off, b_map, ints, size, out, o_off):
-    """add, sub, mul, div of two operands in float64 (one rounding on store), through broadcast maps."""
-    for e in range(size):
-        x = np.float64(a[a_off + (e if a_map < 0 else ints[a_map + e])])
-        y = np.float64(b[b_off + (e if b_map < 0 else ints[b_map + e])])
-        out[o_off + e] = _op(op, x, y)
+    """add, sub, mul, div of two operands through broadcast maps (-1: none) in float64, one rounding on
+    store: a loop per op, as ``_pair``."""
+    z = out[o_off:o_off + size]
+    if op == 0:
+        for e in range(size):
+            z[e] = _at(a, a_off, a_map, ints, e) + _at(b, b_off, b_map, ints, e)
+    elif op == 1:
+        for e in range(size):
+            z[e] = _at(a, a_off, a_map, ints, e) - _at(b, b_off, b_map, ints, e)
+    elif op == 2:
+        for e in range(size):
+            z[e] = _at(a, a_off, a_map, ints, e) * _at(b, b_off, b_map, ints, e)
+    else:
+        for e in range(size):
+            z[e] = _at(a, a_off, a_map, ints, e) / _at(b, b_off, b_map, ints, e)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _at(x, off, broadcast, ints, e):
+    """Element e of an operand, through its broadcast map ``ints[broadcast:]`` (-1: none), in float64."""
+    return np.float64(x[off + (e if broadcast < 0 else ints[broadcast + e])])
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -182,19 +198,6 @@ def _run(op, c, x, x_off, c_first, n, out, o_off):
     else:
         for e in range(n):
             z[e] = np.float64(v[e]) / u
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _op(op, x, y):
-    """add, sub, mul, div (codes 0-3, as detmath.apply_elementwise, which holds every op and so does
-    not vectorise in these loops)."""
-    if op == 0:
-        return x + y
-    if op == 1:
-        return x - y
-    if op == 2:
-        return x * y
-    return x / y
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
